@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Creates .venv with the pinned dependencies and builds the C accelerator.
+# Idempotent: reinstalls only when pyproject.toml or constraints.txt changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${BASTION_PYTHON:-}
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3.12 python3.13 python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      PY=$cand; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "bootstrap: Python >= 3.11 is required" >&2; exit 1; }
+
+need_apt=()
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+"$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || need_apt+=(python3-dev)
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${need_apt[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+stamp=.venv/.bastion-deps
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "bootstrap: installing dependencies into .venv" >&2
+  .venv/bin/python -m pip install -q --upgrade "pip>=24" "setuptools>=69,<80" wheel
+  # torch 2.13.0 CPU: the only build this project supports (see README).
+  .venv/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
+  .venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev]"
+  echo "$want" > "$stamp"
+fi
+# Rebuild the C accelerator in place when its source changed (fast no-op otherwise).
+.venv/bin/python setup.py -q build_ext --inplace >/dev/null

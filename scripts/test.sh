@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: lint (ruff), types (mypy --strict), tests (pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+export PYTHONHASHSEED=0
+echo "== ruff"; .venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure for this project" >&2
+  exit 1
+fi
+exit "$rc"

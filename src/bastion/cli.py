@@ -1,0 +1,184 @@
+"""Command-line interface (a thin layer over the library)."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from bastion import __version__
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="bastion edge security.")
+waf_app = typer.Typer(no_args_is_help=True, help="WAF attack score: score, train, evaluate.")
+app.add_typer(waf_app, name="waf")
+
+#: Lines longer than this are answered with an error instead of being parsed.
+MAX_LINE_BYTES = 32 * 1024 * 1024
+BATCH = 256
+
+
+def default_shared_root() -> Path | None:
+    """``$BASTION_SHARED`` or the ``../shared`` directory beside the checkout, when present."""
+    env = os.environ.get("BASTION_SHARED")
+    candidates = [Path(env)] if env else []
+    candidates += [Path.cwd() / ".." / "shared", Path(__file__).resolve().parents[3] / "shared"]
+    for c in candidates:
+        if (c / "datasets" / "waf").is_dir():
+            return c.resolve()
+    return None
+
+
+@app.command()
+def version() -> None:
+    """Print bastion's version and the shipped WAF model version."""
+    from bastion.waf import load_scorer
+
+    typer.echo(f"bastion {__version__}, WAF model {load_scorer().version}")
+
+
+def _read_batches(stream: IO[bytes]) -> Iterator[list[bytes]]:
+    """Lines in batches; a batch ends early when an interactive stream has no more input ready."""
+    batch: list[bytes] = []
+    try:
+        fd: int | None = stream.fileno()
+    except (OSError, ValueError):
+        fd = None
+    interactive = fd is not None and not os.path.isfile(f"/proc/self/fd/{fd}")
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            break
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            # Skip the rest of an oversized line; it is answered with an error.
+            while True:
+                rest = stream.readline(MAX_LINE_BYTES)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            line = b"\x00oversized"
+        batch.append(line)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+        elif interactive and fd is not None and not select.select([fd], [], [], 0)[0]:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@waf_app.command("score")
+def waf_score(
+    source: Annotated[str, typer.Argument(help="JSON-lines file of requests, or - for stdin")] = "-",
+    explain: Annotated[bool, typer.Option(help="Add the part and text that drove each head")] = False,
+    model: Annotated[Path | None, typer.Option(help="Model file (default: shipped model)")] = None,
+) -> None:
+    """Score requests: each JSON line gets a "waf" key (or an "error" key) on the output."""
+    from bastion.waf import HttpRequest, RequestFormatError, load_scorer
+
+    scorer = load_scorer(model)
+    stream: IO[bytes] = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    out = sys.stdout
+    try:
+        for lines in _read_batches(stream):
+            objs: list[Any] = []
+            requests: list[HttpRequest] = []
+            slots: list[int] = []
+            for n, raw in enumerate(lines):
+                obj: Any
+                if raw == b"\x00oversized":
+                    obj = {"error": f"line longer than {MAX_LINE_BYTES} bytes"}
+                elif not raw.strip():
+                    obj = {"error": "empty line"}
+                else:
+                    try:
+                        obj = json.loads(raw)
+                        requests.append(HttpRequest.from_json(obj))
+                        slots.append(n)
+                    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                        obj = {"error": f"invalid JSON: {exc}"}
+                    except RequestFormatError as exc:
+                        obj = {**obj, "error": str(exc)} if isinstance(obj, dict) else {
+                            "error": str(exc)
+                        }
+                objs.append(obj)
+            for n, result in zip(slots, scorer.score_batch(requests, explain=explain), strict=True):
+                objs[n]["waf"] = result.to_json()
+            out.write("".join(json.dumps(o) + "\n" for o in objs))
+            out.flush()
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+@waf_app.command("train")
+def waf_train(
+    out: Annotated[Path, typer.Option(help="Where to write the model")] = Path(
+        "src/bastion/waf/models/waf-model.npz"
+    ),
+    shared: Annotated[
+        Path | None, typer.Option(help="shared/ directory with datasets/waf (default: ../shared)")
+    ] = None,
+    scale: Annotated[float, typer.Option(help="Corpus size multiplier")] = 1.0,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the shipped one)")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs")] = None,
+) -> None:
+    """Rebuild the WAF model from the generators and the public corpora."""
+    from dataclasses import replace
+
+    from bastion.waf.train import TrainConfig, train
+
+    root = shared or default_shared_root()
+    if root is None:
+        typer.echo("warning: no shared/datasets/waf found; training on generated data only", err=True)
+    config = TrainConfig(scale=scale)
+    if seed is not None:
+        config = replace(config, seed=seed)
+    if epochs is not None:
+        config = replace(config, epochs=epochs)
+    train(root, config, out, log=lambda m: typer.echo(m, err=True))
+
+
+@waf_app.command("eval")
+def waf_eval(
+    directory: Annotated[Path, typer.Argument(help="Directory of labeled *.jsonl sets")],
+    out: Annotated[Path, typer.Option(help="Report directory")] = Path("reports/waf-eval"),
+    model: Annotated[Path | None, typer.Option(help="Model file (default: shipped model)")] = None,
+) -> None:
+    """Evaluate on labeled sets: detection, false positives, confusion, histograms, ROC."""
+    from bastion.waf import load_scorer
+    from bastion.waf.evaluate import evaluate_dir, format_summary, write_report
+
+    if not directory.is_dir():
+        raise typer.BadParameter(f"{directory} is not a directory", param_hint="DIRECTORY")
+    result = evaluate_dir(load_scorer(model), directory)
+    report = write_report(result, out)
+    typer.echo(format_summary(result))
+    typer.echo(f"report: {report}")
+
+
+@waf_app.command("gen-eval")
+def waf_gen_eval(
+    directory: Annotated[Path, typer.Argument(help="Where to write the labeled *.jsonl sets")],
+    seed: Annotated[int, typer.Option(help="Seed (differs from the training seed)")] = 7,
+    n: Annotated[int, typer.Option(help="Requests per set")] = 500,
+) -> None:
+    """Write generated labeled evaluation sets (held out from training by seed)."""
+    from bastion.waf.datagen import build_eval_sets
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, items in build_eval_sets(seed, n).items():
+        with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as f:
+            for request, label in items:
+                f.write(json.dumps({**request.to_json(), "label": label}) + "\n")
+        typer.echo(f"{name}: {len(items)}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
