@@ -1,0 +1,57 @@
+"""`bastion waf score`: one output line per input line, in order, errors instead of crashes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_score(stdin: bytes, *args: str) -> list[dict]:  # type: ignore[type-arg]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bastion", "waf", "score", *args, "-"],
+        input=stdin,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return [json.loads(line) for line in proc.stdout.decode().splitlines()]
+
+
+def test_score_echoes_objects_and_marks_errors() -> None:
+    lines = [
+        json.dumps({"method": "GET", "uri": "/?q=%27%20or%201%3D1--", "headers": {"A": "b"}, "id": 1}),
+        "not json",
+        json.dumps({"method": "GET", "uri": "/?q=shoes", "headers": [["Host", "x"]], "id": 3}),
+        json.dumps({"method": "GET", "uri": 5}),
+        "",
+        json.dumps([1, 2]),
+        json.dumps({"uri": "/x?a=<script>alert(1)</script>", "body": None, "id": 7}),
+    ]
+    out = run_score(("\n".join(lines) + "\n").encode())
+    assert len(out) == len(lines)
+    assert out[0]["id"] == 1 and out[0]["waf"]["class"] == "attack"
+    assert set(out[0]["waf"]) == {"score", "sqli", "xss", "rce", "class"}
+    assert "error" in out[1]
+    assert out[2]["id"] == 3 and out[2]["waf"]["score"] > 50
+    assert "error" in out[3] and out[3]["uri"] == 5
+    assert "error" in out[4] and "error" in out[5]
+    assert out[6]["id"] == 7 and out[6]["waf"]["xss"] <= 20
+
+
+def test_explain_flag_adds_explanations() -> None:
+    line = json.dumps({"method": "GET", "uri": "/p?cmd=%3Bcat%20%2Fetc%2Fpasswd", "headers": []})
+    out = run_score((line + "\n").encode(), "--explain")
+    expl = out[0]["waf"]["explain"]
+    assert expl["rce"]["location"] == "query:cmd"
+    assert "cat /etc/passwd" in expl["rce"]["snippet"]
+
+
+def test_invalid_utf8_line_is_an_error_line() -> None:
+    out = run_score(b'{"uri": "/\xff\xfe"}\n' + json.dumps({"uri": "/ok"}).encode() + b"\n")
+    assert len(out) == 2
+    assert "error" in out[0]
+    assert "waf" in out[1]
