@@ -17,18 +17,19 @@ from bastion.waf.result import HEADS, Explanation, WafResult, probability_to_sco
 from bastion.waf.transforms import normalize
 
 #: Values made only of these characters cannot carry an injection: they skip the model.
-_INERT_VALUE = re.compile(r"[A-Za-z0-9_.\-]{0,128}")
-_INERT_PATH = re.compile(r"(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,80})*/?")
+_INERT_VALUE = re.compile(r"[a-z0-9_.\-]{0,128}")
+_INERT_PATH = re.compile(r"(?:/[a-z0-9_\-][a-z0-9_.\-]{0,80})*/?")
 _KIND_CODES = {kind: ord(ch) for kind, ch in F.KIND_CHARS.items()}
 #: Most normalized text examined per request; the rest is ignored and the result marked truncated.
 MAX_TEXT_PER_REQUEST = 65536
 _SNIPPET_CHARS = 96
 
 
-def _is_inert(inp: Input) -> bool:
-    if inp.kind == "path":
-        return _INERT_PATH.fullmatch(inp.value) is not None and ".." not in inp.value
-    return _INERT_VALUE.fullmatch(inp.value) is not None
+def is_inert(text: str, kind: str) -> bool:
+    """Normalized text that cannot carry an injection (a plain token or plain path)."""
+    if kind == "path":
+        return _INERT_PATH.fullmatch(text) is not None and ".." not in text
+    return _INERT_VALUE.fullmatch(text) is not None
 
 
 @dataclass(slots=True)
@@ -66,10 +67,8 @@ class Scorer:
             budget = MAX_TEXT_PER_REQUEST
             for inp in extracted.inputs:
                 has_inputs[r] = True
-                if _is_inert(inp):
-                    continue
                 text = normalize(inp.value)
-                if not text:
+                if is_inert(text, inp.kind):
                     continue
                 if len(text) > budget:
                     text = text[:budget]

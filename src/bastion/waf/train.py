@@ -27,7 +27,7 @@ from bastion.waf import features as F
 from bastion.waf.inputs import DEFAULT_LIMITS, Input, extract_inputs
 from bastion.waf.model import ModelWeights, featurizer_fingerprint, version_of
 from bastion.waf.result import HEADS
-from bastion.waf.scorer import _is_inert
+from bastion.waf.scorer import is_inert
 from bastion.waf.transforms import normalize
 
 Log = Callable[[str], None]
@@ -74,10 +74,8 @@ class Rows:
     sources: list[str] = field(default_factory=list)
 
     def add(self, inp: Input, label: str, weight: float, group: str, source: str) -> None:
-        if _is_inert(inp):
-            return
         text = normalize(inp.value)
-        if not text:
+        if is_inert(text, inp.kind):
             return
         code = ord(F.KIND_CHARS.get(inp.kind, "v"))
         for _, window in F.windows(text):
@@ -223,7 +221,7 @@ def train(
             loss.backward()
             sparse_opt.step()
             dense_opt.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         log(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(order):.4f} "
             f"({time.perf_counter() - t0:.0f}s)")
 
