@@ -1,0 +1,386 @@
+"""Find the inputs of a request: path, query, body fields, cookies and headers.
+
+Each input is the text of one place a client controls, after structural parsing only
+(query/form values percent-decoded once, JSON strings unescaped); the model's
+normalization (:func:`bastion.waf.transforms.normalize`) comes later. Parsing never
+raises and is bounded by :class:`InputLimits` in time and memory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from bastion.waf.request import HttpRequest
+from bastion.waf.transforms import decode_bytes
+
+__all__ = ["DEFAULT_LIMITS", "ExtractedInputs", "Input", "InputLimits", "extract_inputs"]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One client-controlled text of a request.
+
+    ``location`` names the place (``"path"``, ``"query:id"``, ``"querykey:id"``, ``"query"``,
+    ``"body:form:name"``, ``"body:formkey:name"``, ``"body:form"``, ``"body:json:$.a.b[0]"``,
+    ``"body:jsonkey:$['k']"``, ``"body:multipart:field"``, ``"body:multipart:field:filename"``,
+    ``"body:raw"``, ``"cookie:sid"``, ``"cookiekey:sid"``, ``"header:user-agent"``); ``kind``
+    is the model's context (``"path"``, ``"value"``, ``"header"`` or ``"raw"``); ``value`` is
+    the text after structural parsing, not yet normalized.
+    """
+
+    location: str
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputLimits:
+    """Bounds on the work done per request; exceeding one sets ``truncated``."""
+
+    max_inputs: int = 256
+    max_body_bytes: int = 131072
+    max_value_chars: int = 8192
+    max_json_depth: int = 32
+    max_uri_chars: int = 16384
+
+
+DEFAULT_LIMITS = InputLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedInputs:
+    """The inputs of a request, and whether some part was cut or skipped because of a limit."""
+
+    inputs: list[Input]
+    truncated: bool
+
+
+# Parameter/key names made only of these characters are not inputs themselves.
+_ODD_NAME = re.compile(r"[^A-Za-z0-9_.\-\[\]]")
+_PLAIN_JSON_KEY = re.compile(r"[A-Za-z0-9_]+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_BOUNDARY = re.compile(r"""boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;,"]{1,200}))""", re.IGNORECASE)
+_DISPOSITION_PARAM = re.compile(
+    r""";\s*([A-Za-z0-9_*\-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))""", re.DOTALL
+)
+_PART_HEAD_END = re.compile(rb"(?:\A|\r?\n)\r?\n")
+#: Longest parameter/key name kept in a location string.
+_MAX_NAME_CHARS = 128
+_SNIFF_BYTES = 1024
+
+_SKIPPED_HEADERS = frozenset(
+    {
+        "cookie",
+        "host",
+        "content-length",
+        "content-type",
+        "connection",
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "pragma",
+        "upgrade-insecure-requests",
+    }
+)
+_SKIPPED_HEADER_PREFIXES = ("sec-fetch-", "sec-ch-ua")
+_BINARY_PREFIXES = ("image/", "video/", "audio/", "font/")
+_BINARY_TYPES = frozenset(
+    {
+        "application/octet-stream",
+        "application/zip",
+        "application/pdf",
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-tar",
+        "application/x-bzip2",
+        "application/x-7z-compressed",
+        "application/x-rar-compressed",
+        "application/wasm",
+        "application/protobuf",
+        "application/x-protobuf",
+        "application/grpc",
+        "application/msgpack",
+        "application/x-msgpack",
+        "application/cbor",
+    }
+)
+_TEXT_TYPES = frozenset(
+    {"application/json", "application/xml", "application/javascript", "application/graphql"}
+)
+
+
+def _no_surrogates(text: str) -> str:
+    """Replace lone surrogates (JSON ``\\ud800``, odd request text) so the text encodes."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
+class _Full(Exception):
+    """Raised inside the collector when ``max_inputs`` is reached and more inputs follow."""
+
+
+@dataclass(slots=True)
+class _Collector:
+    limits: InputLimits
+    inputs: list[Input] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    truncated: bool = False
+
+    def add(self, location: str, kind: str, value: str) -> None:
+        if len(value) > self.limits.max_value_chars:
+            value = value[: self.limits.max_value_chars]
+            self.truncated = True
+        if not value.isascii():
+            value = _no_surrogates(value)
+        if not location.isascii():
+            location = _no_surrogates(location)
+        key = (location, value)
+        if key in self.seen:
+            return
+        if len(self.inputs) >= self.limits.max_inputs:
+            self.truncated = True
+            raise _Full
+        self.seen.add(key)
+        self.inputs.append(Input(location, kind, value))
+
+    def text(self, data: bytes) -> str:
+        """Decode at most ``4 * max_value_chars`` bytes (no longer value can be kept anyway)."""
+        cap = 4 * self.limits.max_value_chars
+        if len(data) > cap:
+            data = data[:cap]
+            self.truncated = True
+        return decode_bytes(data)
+
+    def unquote_plus(self, text: str) -> str:
+        """Form-decode (``+`` is a space, ``%XX`` once) at most ``4 * max_value_chars`` chars."""
+        cap = 4 * self.limits.max_value_chars
+        if len(text) > cap:
+            text = text[:cap]
+            self.truncated = True
+        text = text.replace("+", " ")
+        if "%" not in text:
+            return text
+        return decode_bytes(unquote_to_bytes(text.encode(errors="surrogatepass")))
+
+
+def extract_inputs(request: HttpRequest, limits: InputLimits = DEFAULT_LIMITS) -> ExtractedInputs:
+    """All inputs of ``request`` in order path, query, body, cookies, headers (deduplicated)."""
+    out = _Collector(limits)
+    try:
+        uri = request.uri
+        if len(uri) > limits.max_uri_chars:
+            uri = uri[: limits.max_uri_chars]
+            out.truncated = True
+        path, _, query = uri.partition("#")[0].partition("?")
+        if path and path != "/":
+            out.add("path", "path", path)
+        if query:
+            _add_urlencoded(out, query, "query", "querykey")
+        _add_body(out, request)
+        _add_cookies_and_headers(out, request.headers)
+    except _Full:
+        pass
+    return ExtractedInputs(out.inputs, out.truncated)
+
+
+# --------------------------------------------------------------------------- urlencoded
+
+
+def _add_urlencoded(out: _Collector, text: str, prefix: str, key_prefix: str) -> None:
+    if "=" not in text:
+        out.add(prefix, "value", out.unquote_plus(text))
+        return
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        raw_name, _, raw_value = pair.partition("=")
+        name = out.unquote_plus(raw_name)
+        short = name[:_MAX_NAME_CHARS]
+        if _ODD_NAME.search(name):
+            out.add(f"{key_prefix}:{short}", "value", name)
+        out.add(f"{prefix}:{short}", "value", out.unquote_plus(raw_value))
+
+
+# --------------------------------------------------------------------------- body
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _is_binary_type(media: str) -> bool:
+    return media.startswith(_BINARY_PREFIXES) or media in _BINARY_TYPES
+
+
+def _is_text_type(media: str) -> bool:
+    return (
+        media.startswith("text/")
+        or media in _TEXT_TYPES
+        or media.endswith(("+json", "+xml", "/json", "/xml"))
+    )
+
+
+def _looks_binary(data: bytes) -> bool:
+    """More than 30% of the first KiB is control characters or invalid UTF-8."""
+    head = decode_bytes(data[:_SNIFF_BYTES])
+    return len(_UNPRINTABLE.findall(head)) * 10 > 3 * len(head)
+
+
+def _add_body(out: _Collector, request: HttpRequest) -> None:
+    body = request.body
+    if not body:
+        return
+    if len(body) > out.limits.max_body_bytes:
+        body = body[: out.limits.max_body_bytes]
+        out.truncated = True
+    content_type = request.header("content-type") or ""
+    media = _media_type(content_type)
+    if _is_binary_type(media):
+        return
+    if media == "application/x-www-form-urlencoded":
+        _add_urlencoded(out, decode_bytes(body), "body:form", "body:formkey")
+        return
+    if media == "multipart/form-data":
+        boundary = _BOUNDARY.search(content_type)
+        if boundary is not None:
+            delimiter = b"--" + (boundary.group(1) or boundary.group(2)).encode(
+                errors="surrogatepass"
+            )
+            if delimiter in body:
+                _add_multipart(out, body, delimiter)
+                return
+    json_typed = media.endswith(("/json", "+json"))
+    if json_typed or body.lstrip()[:1] in (b"{", b"["):
+        text = decode_bytes(body)
+        try:
+            doc = json.loads(text, parse_int=_no_number, parse_float=_no_number)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            _add_json(out, doc)
+            return
+    if _is_text_type(media) or not _looks_binary(body):
+        out.add("body:raw", "raw", out.text(body))
+
+
+def _no_number(_: str) -> None:
+    """JSON numbers are not inputs: skip converting them (and the int size limit)."""
+
+
+def _json_key_path(path: str, key: str) -> str:
+    if _PLAIN_JSON_KEY.fullmatch(key):
+        return f"{path}.{key[:_MAX_NAME_CHARS]}"
+    quoted = key[:_MAX_NAME_CHARS].replace("\\", "\\\\").replace("'", "\\'")
+    return f"{path}['{quoted}']"
+
+
+def _add_json(out: _Collector, doc: Any) -> None:
+    """Walk the document iteratively in document order: string leaves and odd keys."""
+    # Entries: (path, node, depth, the object key leading to the node or None).
+    stack: list[tuple[str, Any, int, str | None]] = [("$", doc, 0, None)]
+    max_depth = out.limits.max_json_depth
+    while stack:
+        path, node, depth, key = stack.pop()
+        if key is not None and _ODD_NAME.search(key):
+            out.add(f"body:jsonkey:{path}", "value", key)
+        if isinstance(node, str):
+            out.add(f"body:json:{path}", "value", node)
+        elif isinstance(node, dict | list):
+            if depth >= max_depth:
+                out.truncated = True
+            elif isinstance(node, dict):
+                items = [(_json_key_path(path, k), v, depth + 1, k) for k, v in node.items()]
+                stack.extend(reversed(items))
+            else:
+                items = [(f"{path}[{i}]", v, depth + 1, None) for i, v in enumerate(node)]
+                stack.extend(reversed(items))
+
+
+def _iter_parts(body: bytes, delimiter: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """``(headers, content)`` of each part; stops at the closing delimiter."""
+    chunks = body.split(delimiter)
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            return
+        # The delimiter line ends with CRLF; the CRLF before the next delimiter belongs to it.
+        chunk = chunk.partition(b"\n")[2]
+        if chunk.endswith(b"\r\n"):
+            chunk = chunk[:-2]
+        elif chunk.endswith(b"\n"):
+            chunk = chunk[:-1]
+        head_end = _PART_HEAD_END.search(chunk)
+        if head_end is None:
+            yield chunk, b""
+        else:
+            yield chunk[: head_end.start()], chunk[head_end.end() :]
+
+
+def _part_headers(head: bytes) -> tuple[dict[str, str], str]:
+    """The Content-Disposition parameters (lower-cased names) and the media type of a part."""
+    params: dict[str, str] = {}
+    media = ""
+    for line in decode_bytes(head).splitlines():
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-disposition":
+            for match in _DISPOSITION_PARAM.finditer(value):
+                quoted, bare = match.group(2), match.group(3)
+                params.setdefault(
+                    match.group(1).lower(), bare.strip() if quoted is None else quoted
+                )
+        elif name == "content-type":
+            media = _media_type(value)
+    return params, media
+
+
+def _add_multipart(out: _Collector, body: bytes, delimiter: bytes) -> None:
+    for head, content in _iter_parts(body, delimiter):
+        params, media = _part_headers(head)
+        name = params.get("name", "")[:_MAX_NAME_CHARS]
+        filename = params.get("filename", params.get("filename*"))
+        if filename is None:
+            if content and not _is_binary_type(media):
+                out.add(f"body:multipart:{name}", "value", out.text(content))
+            continue
+        if filename:
+            out.add(f"body:multipart:{name}:filename", "value", filename)
+        if content and (not media or _is_text_type(media)):
+            try:
+                text = content.decode()
+            except UnicodeDecodeError:
+                continue
+            out.add(f"body:multipart:{name}", "value", text)
+
+
+# --------------------------------------------------------------------------- cookies, headers
+
+
+def _add_cookies_and_headers(out: _Collector, headers: tuple[tuple[str, str], ...]) -> None:
+    for raw_name, value in headers:
+        if raw_name.lower() != "cookie":
+            continue
+        for piece in value.split(";"):
+            piece = piece.strip()
+            if not piece:
+                continue
+            name, eq, cookie = piece.partition("=")
+            if not eq:
+                name, cookie = "", piece
+            name = name.strip()
+            short = name[:_MAX_NAME_CHARS]
+            if _ODD_NAME.search(name):
+                out.add(f"cookiekey:{short}", "value", name)
+            out.add(f"cookie:{short}", "value", cookie.strip())
+    for raw_name, value in headers:
+        name = raw_name.lower()
+        if name in _SKIPPED_HEADERS or name.startswith(_SKIPPED_HEADER_PREFIXES):
+            continue
+        out.add(f"header:{name[:_MAX_NAME_CHARS]}", "header", value)
