@@ -23,7 +23,9 @@ def run_score(stdin: bytes, *args: str) -> list[dict]:  # type: ignore[type-arg]
 
 def test_score_echoes_objects_and_marks_errors() -> None:
     lines = [
-        json.dumps({"method": "GET", "uri": "/?q=%27%20or%201%3D1--", "headers": {"A": "b"}, "id": 1}),
+        json.dumps(
+            {"method": "GET", "uri": "/?q=%27%20or%201%3D1--", "headers": {"A": "b"}, "id": 1}
+        ),
         "not json",
         json.dumps({"method": "GET", "uri": "/?q=shoes", "headers": [["Host", "x"]], "id": 3}),
         json.dumps({"method": "GET", "uri": 5}),

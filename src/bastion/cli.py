@@ -62,10 +62,8 @@ def _read_batches(stream: IO[bytes]) -> Iterator[list[bytes]]:
                     break
             line = b"\x00oversized"
         batch.append(line)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-        elif interactive and fd is not None and not select.select([fd], [], [], 0)[0]:
+        idle = interactive and fd is not None and not select.select([fd], [], [], 0)[0]
+        if len(batch) >= BATCH or idle:
             yield batch
             batch = []
     if batch:
@@ -74,8 +72,12 @@ def _read_batches(stream: IO[bytes]) -> Iterator[list[bytes]]:
 
 @waf_app.command("score")
 def waf_score(
-    source: Annotated[str, typer.Argument(help="JSON-lines file of requests, or - for stdin")] = "-",
-    explain: Annotated[bool, typer.Option(help="Add the part and text that drove each head")] = False,
+    source: Annotated[
+        str, typer.Argument(help="JSON-lines file of requests, or - for stdin")
+    ] = "-",
+    explain: Annotated[
+        bool, typer.Option(help="Add the part and text that drove each head")
+    ] = False,
     model: Annotated[Path | None, typer.Option(help="Model file (default: shipped model)")] = None,
 ) -> None:
     """Score requests: each JSON line gets a "waf" key (or an "error" key) on the output."""
@@ -103,9 +105,11 @@ def waf_score(
                     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                         obj = {"error": f"invalid JSON: {exc}"}
                     except RequestFormatError as exc:
-                        obj = {**obj, "error": str(exc)} if isinstance(obj, dict) else {
-                            "error": str(exc)
-                        }
+                        obj = (
+                            {**obj, "error": str(exc)}
+                            if isinstance(obj, dict)
+                            else {"error": str(exc)}
+                        )
                 objs.append(obj)
             for n, result in zip(slots, scorer.score_batch(requests, explain=explain), strict=True):
                 objs[n]["waf"] = result.to_json()
@@ -135,7 +139,9 @@ def waf_train(
 
     root = shared or default_shared_root()
     if root is None:
-        typer.echo("warning: no shared/datasets/waf found; training on generated data only", err=True)
+        typer.echo(
+            "warning: no shared/datasets/waf found; training on generated data only", err=True
+        )
     config = TrainConfig(scale=scale)
     if seed is not None:
         config = replace(config, seed=seed)

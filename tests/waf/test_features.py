@@ -23,7 +23,7 @@ def c_features(text: str, kind: str) -> list[int]:
 
 @given(
     text=st.text(
-        alphabet=st.sampled_from(list("abcxyz019 '\"<>()=;-/*\n\t_#&%$`|") + ["é", "中", "\U0001f600"]),
+        alphabet=st.sampled_from([*"abcxyz019 '\"<>()=;-/*\n\t_#&%$`|", "é", "中", "\U0001f600"]),
         max_size=120,
     ),
     kind=st.sampled_from(sorted(F.KIND_CHARS)),

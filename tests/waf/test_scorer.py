@@ -63,7 +63,9 @@ def test_serialization_is_deterministic() -> None:
 
 
 def test_clear_attacks_and_clean_requests(scorer) -> None:  # type: ignore[no-untyped-def]
-    attack = scorer.score(HttpRequest("GET", "/item?id=1%27%20union%20select%20password%20from%20users--"))
+    attack = scorer.score(
+        HttpRequest("GET", "/item?id=1%27%20union%20select%20password%20from%20users--")
+    )
     assert attack.sqli <= 20 and attack.score <= 20
     xss = scorer.score(HttpRequest("GET", "/q?s=%3Cscript%3Ealert(1)%3C/script%3E"))
     assert xss.xss <= 20
@@ -117,7 +119,9 @@ def test_huge_and_invalid_bodies_are_bounded(scorer) -> None:  # type: ignore[no
     headers=st.lists(st.tuples(st.text(max_size=20), st.text(max_size=200)), max_size=8),
     body=st.binary(max_size=2000),
 )
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_any_request_scores_without_crashing(scorer, method, uri, headers, body) -> None:  # type: ignore[no-untyped-def]
     result = scorer.score(HttpRequest(method, uri, tuple(headers), body))
     for value in (result.score, result.sqli, result.xss, result.rce):

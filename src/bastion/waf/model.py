@@ -97,7 +97,7 @@ class ModelWeights:
             arrays[f"calib_y_{name}"] = np.asarray(self.calib_y[h], np.float32)
         buf = io.BytesIO()
         # np.savez_compressed writes zip entries with fixed timestamps, so output is stable.
-        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+        np.savez_compressed(buf, **arrays)
         return buf.getvalue()
 
     @classmethod
@@ -139,7 +139,7 @@ class Model:
         self._engine: Any = None
         if use_c:
             try:
-                from bastion.waf import _fastpath  # type: ignore[attr-defined]
+                from bastion.waf import _fastpath
             except ImportError:
                 self._engine = None
             else:

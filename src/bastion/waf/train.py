@@ -114,10 +114,14 @@ def build_rows(shared_root: Path | None, config: TrainConfig, log: Log) -> Rows:
                     elif inp.value != s.value:
                         rows.add(inp, "clean", config.clean_weight, "placed-filler", "gen:filler")
                 continue
-        rows.add(Input(location="train", kind=s.kind, value=s.value), s.label, weight, s.group, s.source)
+        rows.add(
+            Input(location="train", kind=s.kind, value=s.value), s.label, weight, s.group, s.source
+        )
     for i in range(int(config.benign_requests * config.scale)):
         for inp in extract_inputs(datagen.benign_request(rng), DEFAULT_LIMITS).inputs:
-            rows.add(inp, "clean", config.clean_weight, f"benign-request-{i % 997}", "gen:clean:request")
+            rows.add(
+                inp, "clean", config.clean_weight, f"benign-request-{i % 997}", "gen:clean:request"
+            )
     log(
         f"rows: {len(rows.texts)} windows ({placed} attacks placed in requests, "
         f"{mismatched} placements not found by the parser) in {time.perf_counter() - t0:.1f}s"
@@ -129,7 +133,7 @@ def featurize_rows(
     rows: Rows, bits: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Concatenated bucket ids, per-row start offsets and lengths."""
-    from bastion.waf._fastpath import Engine  # type: ignore[attr-defined]
+    from bastion.waf._fastpath import Engine
 
     engine = Engine(bits, F.KEYWORD_TABLE)
     chunks = [engine.features(t, k) for t, k in zip(rows.texts, rows.kinds, strict=True)]
@@ -174,7 +178,6 @@ def train(
     ids, starts, lengths = featurize_rows(rows, config.bits)
     log(f"features: {len(ids)} ids in {time.perf_counter() - t0:.1f}s")
 
-    n = len(rows.texts)
     y = np.array([_TARGETS[lab][0] for lab in rows.labels], dtype=np.float32)
     w = np.array([_TARGETS[lab][1] for lab in rows.labels], dtype=np.float32)
     w *= np.asarray(rows.weights, dtype=np.float32)[:, None]
@@ -219,11 +222,13 @@ def train(
             sparse_opt.zero_grad()
             dense_opt.zero_grad()
             loss.backward()
-            sparse_opt.step()
+            sparse_opt.step()  # type: ignore[no-untyped-call]
             dense_opt.step()
             total += float(loss.detach()) * len(idx)
-        log(f"epoch {epoch + 1}/{config.epochs}: loss {total / len(order):.4f} "
-            f"({time.perf_counter() - t0:.0f}s)")
+        log(
+            f"epoch {epoch + 1}/{config.epochs}: loss {total / len(order):.4f} "
+            f"({time.perf_counter() - t0:.0f}s)"
+        )
 
     with torch.no_grad():
         val_logits = np.concatenate(
@@ -253,15 +258,18 @@ def train(
         metrics["heads"][name] = {
             "auc": round(float(roc_auc_score(yh, xh)), 5) if 0 < pos.sum() < len(yh) else None,
             "val_clean_fp_at_score_le_20": round(float(flagged[is_clean].mean()), 5),
-            "val_attack_tpr_at_score_le_20": round(float(flagged[usable & ~is_clean][
-                y[val_idx, h][usable & ~is_clean] > 0.5].mean()), 5)
-            if (y[val_idx, h][usable & ~is_clean] > 0.5).any() else None,
+            "val_attack_tpr_at_score_le_20": round(
+                float(flagged[usable & ~is_clean][y[val_idx, h][usable & ~is_clean] > 0.5].mean()),
+                5,
+            )
+            if (y[val_idx, h][usable & ~is_clean] > 0.5).any()
+            else None,
         }
     meta = {
         "featurizer": featurizer_fingerprint(),
         "config": asdict(config),
         "data_fingerprint": data_fingerprint(rows),
-        "training_windows": int(len(train_idx)),
+        "training_windows": len(train_idx),
         "metrics": metrics,
         "label_counts": {lab: rows.labels.count(lab) for lab in sorted(set(rows.labels))},
     }
