@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +13,14 @@ from bastion.waf import features as F
 from bastion.waf.inputs import DEFAULT_LIMITS, Input, InputLimits, extract_inputs
 from bastion.waf.model import Model
 from bastion.waf.request import HttpRequest
-from bastion.waf.result import HEADS, Explanation, WafResult, probability_to_score
+from bastion.waf.result import HEADS, Explanation, WafResult
 from bastion.waf.transforms import normalize
 
 #: Values made only of these characters cannot carry an injection: they skip the model.
 _INERT_VALUE = re.compile(r"[a-z0-9_.\-]{0,128}")
 _INERT_PATH = re.compile(r"(?:/[a-z0-9_\-][a-z0-9_.\-]{0,80})*/?")
 _KIND_CODES = {kind: ord(ch) for kind, ch in F.KIND_CHARS.items()}
+_VALUE_CODE = _KIND_CODES["value"]
 #: Most normalized text examined per request; the rest is ignored and the result marked truncated.
 MAX_TEXT_PER_REQUEST = 65536
 _SNIPPET_CHARS = 96
@@ -30,13 +31,6 @@ def is_inert(text: str, kind: str) -> bool:
     if kind == "path":
         return _INERT_PATH.fullmatch(text) is not None and ".." not in text
     return _INERT_VALUE.fullmatch(text) is not None
-
-
-@dataclass(slots=True)
-class _Window:
-    request: int
-    input: Input
-    text: str
 
 
 class Scorer:
@@ -58,7 +52,9 @@ class Scorer:
         self, requests: Sequence[HttpRequest], *, explain: bool = False
     ) -> list[WafResult]:
         """Score many requests in one model call (the fast path for throughput)."""
-        windows: list[_Window] = []
+        texts: list[str] = []
+        kinds = bytearray()
+        owners: list[tuple[int, Input]] = []
         has_inputs = [False] * len(requests)
         truncated = [False] * len(requests)
         for r, request in enumerate(requests):
@@ -74,64 +70,59 @@ class Scorer:
                     text = text[:budget]
                     truncated[r] = True
                 budget -= len(text)
+                code = _KIND_CODES.get(inp.kind, _VALUE_CODE)
                 for _, window in F.windows(text):
-                    windows.append(_Window(r, inp, window))
+                    texts.append(window)
+                    kinds.append(code)
+                    owners.append((r, inp))
                 if budget <= 0:
                     truncated[r] = True
                     break
 
-        kinds = bytes(_KIND_CODES.get(w.input.kind, _KIND_CODES["value"]) for w in windows)
-        logits = self.model.logits([w.text for w in windows], kinds)
-        probs = self.model.weights.calibrate(logits) if len(windows) else np.zeros((0, 4))
-
-        best = np.zeros((len(requests), len(HEADS)), dtype=np.float64)
+        logits = self.model.logits(texts, bytes(kinds))
+        # Calibration is monotone, so the max over windows can be taken on logits.
+        best = np.full((len(requests), len(HEADS)), -np.inf, dtype=np.float32)
         best_window = np.full((len(requests), len(HEADS)), -1, dtype=np.int64)
-        for i, w in enumerate(windows):
-            row = probs[i]
-            for h in range(len(HEADS)):
-                if best_window[w.request, h] < 0 or row[h] > best[w.request, h]:
-                    best[w.request, h] = row[h]
-                    best_window[w.request, h] = i
+        if texts:
+            req_of = np.fromiter((o[0] for o in owners), dtype=np.int64, count=len(owners))
+            firsts = np.flatnonzero(np.r_[True, req_of[1:] != req_of[:-1]])
+            best[req_of[firsts]] = np.maximum.reduceat(logits, firsts, axis=0)
+            if explain:
+                bounds = [*firsts.tolist(), len(req_of)]
+                for a, b in itertools.pairwise(bounds):
+                    best_window[req_of[a]] = a + np.argmax(logits[a:b], axis=0)
+        probs = self.model.weights.calibrate(best)
+        probs[~np.isfinite(best)] = 0.0
+        scores = np.clip(np.rint(99.0 - 98.0 * probs), 1, 99).astype(np.int64).tolist()
 
         results = []
         for r in range(len(requests)):
             if not has_inputs[r]:
                 results.append(WafResult.unscored())
                 continue
-            scores = [probability_to_score(float(p)) for p in best[r]]
+            sq, xs, rc, gl = scores[r]
             expl = None
             if explain:
                 expl = {}
                 for h, head in enumerate(HEADS):
                     idx = int(best_window[r, h])
                     if idx >= 0:
-                        w = windows[idx]
+                        inp = owners[idx][1]
                         expl[head] = Explanation(
-                            location=w.input.location,
-                            snippet=self._snippet(w, h),
-                            score=scores[h],
+                            location=inp.location,
+                            snippet=self._snippet(texts[idx], kinds[idx], h),
+                            score=scores[r][h],
                         )
-            results.append(
-                WafResult(
-                    score=scores[3],
-                    sqli=scores[0],
-                    xss=scores[1],
-                    rce=scores[2],
-                    explanations=expl,
-                    truncated=truncated[r],
-                )
-            )
+            results.append(WafResult(gl, sq, xs, rc, explanations=expl, truncated=truncated[r]))
         return results
 
-    def _snippet(self, window: _Window, head: int) -> str:
+    def _snippet(self, text: str, kind: int, head: int) -> str:
         """The decoded substring of a window that drives ``head`` most (by sub-window search)."""
-        text = window.text
         if len(text) <= _SNIPPET_CHARS:
             return text
         step = _SNIPPET_CHARS // 2
         starts = list(range(0, len(text) - _SNIPPET_CHARS + step, step))
         subs = [text[s : s + _SNIPPET_CHARS] for s in starts]
-        kind = _KIND_CODES.get(window.input.kind, _KIND_CODES["value"])
         logits = self.model.logits(subs, bytes([kind]) * len(subs))
         return subs[int(np.argmax(logits[:, head]))]
 
