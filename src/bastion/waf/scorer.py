@@ -19,6 +19,9 @@ from bastion.waf.transforms import normalize
 #: Values made only of these characters cannot carry an injection: they skip the model.
 _INERT_VALUE = re.compile(r"[a-z0-9_.\-]{0,128}")
 _INERT_PATH = re.compile(r"(?:/[a-z0-9_\-][a-z0-9_.\-]{0,80})*/?")
+#: Raw values that are inert without normalizing: too short to hold base64, no escapes.
+_PLAIN_RAW_VALUE = re.compile(r"[A-Za-z0-9_.\-]{0,15}")
+_PLAIN_RAW_PATH = re.compile(r"(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,80})*/?")
 _KIND_CODES = {kind: ord(ch) for kind, ch in F.KIND_CHARS.items()}
 _VALUE_CODE = _KIND_CODES["value"]
 #: Most normalized text examined per request; the rest is ignored and the result marked truncated.
@@ -31,6 +34,12 @@ def is_inert(text: str, kind: str) -> bool:
     if kind == "path":
         return _INERT_PATH.fullmatch(text) is not None and ".." not in text
     return _INERT_VALUE.fullmatch(text) is not None
+
+
+def _is_plain_raw(value: str, kind: str) -> bool:
+    if kind == "path":
+        return _PLAIN_RAW_PATH.fullmatch(value) is not None and ".." not in value
+    return _PLAIN_RAW_VALUE.fullmatch(value) is not None
 
 
 class Scorer:
@@ -63,6 +72,8 @@ class Scorer:
             budget = MAX_TEXT_PER_REQUEST
             for inp in extracted.inputs:
                 has_inputs[r] = True
+                if _is_plain_raw(inp.value, inp.kind):
+                    continue
                 text = normalize(inp.value)
                 if is_inert(text, inp.kind):
                     continue
