@@ -530,6 +530,7 @@ _STACKED_PG = (
 
 def _stacked(rng: random.Random, ctx: _Ctx, fl: dict[str, Filler]) -> tuple[str, str]:
     dbms = ctx.dbms
+    pool: tuple[str, ...]
     if dbms == "mssql" and rng.random() < 0.6:
         pool, name = _STACKED_MSSQL, "mssql"
     elif dbms == "pgsql" and rng.random() < 0.4:
