@@ -22,7 +22,7 @@ _FILES = (
 )  # fmt: skip
 _READERS = (
     "cat", "cat", "cat", "head", "tail", "more", "less", "nl", "tac", "od -c", "xxd", "strings", "base64",
-    "sort", "uniq", "rev", "grep root", "awk '{{print}}'", "sed -n p", "cut -d: -f1", "head -n 5", "tail -n 20",
+    "sort", "uniq", "rev", "grep root", "awk '{print}'", "sed -n p", "cut -d: -f1", "head -n 5", "tail -n 20",
     "cat -v", "paste -s", "diff /dev/null", "/bin/cat", "/usr/bin/cat", "busybox cat", "fold", "column -t",
 )  # fmt: skip
 _UNIX = (

@@ -328,7 +328,7 @@ def _tautology(rng: random.Random, ctx: _Ctx, fl: dict[str, Filler]) -> tuple[st
         extra = rng.choice([" or 1=1", " and 1=1", " or ''='", " limit 1", " -- ", " order by 1"])
         if extra.strip() in ("--",):
             extra = ""
-    return f"{ctx.prefix}{sep}{conn} {taut}{extra}{ctx.end(rng)}", "taut"
+    return fill(f"{ctx.prefix}{sep}{conn} {taut}{extra}{ctx.end(rng)}", rng, fl), "taut"
 
 
 def _union(rng: random.Random, ctx: _Ctx, fl: dict[str, Filler]) -> tuple[str, str]:
