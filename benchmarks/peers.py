@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
-from bastion.waf.request import HttpRequest
+if TYPE_CHECKING:  # not at run time: the peer's footprint must not include bastion's imports
+    from bastion.waf.request import HttpRequest
 
 #: Most parameters parsed from one query string or one form body.
 MAX_ARGS = 1000

@@ -335,15 +335,23 @@ def _rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+def _vm_hwm_kib() -> int | None:
+    """Peak RSS of this process image from /proc (a cross-check of ru_maxrss)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     """Measure one peer in this process (pinned to ``args.core``)."""
     _single_thread_env()
     os.sched_setaffinity(0, {args.core})
     _setup_paths()
-    inputs = read_inputs(Path(args.inputs))
-    requests = [r for r, _ in inputs]
-    labels = [lab for _, lab in inputs]
-    rss_inputs = _rss_kib()
+    rss_start = _rss_kib()
 
     t0 = time.perf_counter()
     batch: Callable[[Sequence[Any]], list[Any]]
@@ -371,6 +379,16 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
         flagged = lambda r: r.flagged  # noqa: E731
         own_head = lambda r, v: getattr(r, v) if v in ("sqli", "xss") else None  # noqa: E731
     t2 = time.perf_counter()
+    rss_loaded = _rss_kib()
+
+    inputs = read_inputs(Path(args.inputs))
+    if not inputs:
+        raise SystemExit(f"no valid requests in {args.inputs}")
+    requests = [r for r, _ in inputs]
+    labels = [lab for _, lab in inputs]
+    label_counts: dict[str, int] = {}
+    for label in labels:
+        label_counts[label or "unlabeled"] = label_counts.get(label or "unlabeled", 0) + 1
 
     # warm-up
     batch(requests[: args.batch_size])
@@ -400,6 +418,7 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
         times.append((clock() - start_ns) / 1000.0)
     times.sort()
     rss_peak = _rss_kib()
+    hwm_peak = _vm_hwm_kib()
 
     quality: dict[str, dict[str, int]] = {}
     for result, label in zip(results, labels, strict=True):
@@ -434,8 +453,11 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
             "p50": _percentile(times, 0.50),
             "p99": _percentile(times, 0.99),
         },
-        "rss_inputs_kib": rss_inputs,
+        "rss_start_kib": rss_start,
+        "rss_loaded_kib": rss_loaded,
         "rss_peak_kib": rss_peak,
+        "vm_hwm_peak_kib": hwm_peak,
+        "label_counts": label_counts,
         "quality": quality,
         "long_body_s": long_body,
         "rss_after_long_body_kib": _rss_kib() if args.long_body else None,
@@ -498,20 +520,21 @@ def render_markdown(
         f"- Inputs: {sum(label_counts.values())} requests from the {source} ({mix})",
         "- Flagged: bastion global score <= 20; libinjection SQLi or XSS check fires on any "
         "decoded parameter, cookie, header value or the body. Rates with Wilson 95% CI.",
+        "- RSS is ru_maxrss of the peer's process: after import + load, then after scoring "
+        "(which includes the parsed inputs and bastion's request module in both processes).",
         "",
         "| metric | " + " | ".join(cols) + " |",
         "|---|" + "---|" * len(cols),
-        row(
-            "load time, import + load (ms)", lambda r: f"{1e3 * (r['import_s'] + r['load_s']):.0f}"
-        ),
+        row("scorer load time (ms)", lambda r: f"{1e3 * r['load_s']:.1f}"),
+        row("import + load time (ms)", lambda r: f"{1e3 * (r['import_s'] + r['load_s']):.0f}"),
         row("throughput, 1 core, batched (req/s)", lambda r: f"{r['throughput_rps']:,.0f}"),
         row("latency batch 1, mean (µs)", lambda r: f"{r['latency_us']['mean']:,.1f}"),
         row("latency batch 1, p50 (µs)", lambda r: f"{r['latency_us']['p50']:,.1f}"),
         row("latency batch 1, p99 (µs)", lambda r: f"{r['latency_us']['p99']:,.1f}"),
-        row("peak RSS (MiB)", lambda r: f"{r['rss_peak_kib'] / 1024:.0f}"),
+        row("RSS after import + load (MiB)", lambda r: f"{r['rss_loaded_kib'] / 1024:.0f}"),
         row(
-            "peak RSS over inputs-only baseline (MiB)",
-            lambda r: f"{(r['rss_peak_kib'] - r['rss_inputs_kib']) / 1024:.0f}",
+            "peak RSS after scoring, inputs included (MiB)",
+            lambda r: f"{r['rss_peak_kib'] / 1024:.0f}",
         ),
     ]
 
@@ -540,6 +563,12 @@ def render_markdown(
                 return f"{1e3 * times[kind]:,.0f} ({kind.split('/')[1]})"
 
             lines.append(row(f"{size >> 20} MB body, max time (ms)", worst))
+        lines.append(
+            row(
+                "peak RSS after long bodies (MiB)",
+                lambda r: f"{(r['rss_after_long_body_kib'] or 0) / 1024:.0f}",
+            )
+        )
     failed = [f"- {p} failed: {v}" for p, v in results.items() if isinstance(v, str)]
     if failed:
         lines += ["", *failed]
@@ -566,7 +595,16 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--worker", choices=PEERS, help=argparse.SUPPRESS)
     ap.add_argument("--inputs", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
+    ap.add_argument("--build-inputs", help=argparse.SUPPRESS)
     return ap.parse_args(argv)
+
+
+def _child_env() -> dict[str, str]:
+    env = {**os.environ, **dict.fromkeys(THREAD_ENV, "1")}
+    src = str(ROOT / "src")
+    if src in sys.path:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH", "")]))
+    return env
 
 
 def _spawn(peer: str, args: argparse.Namespace, inputs: Path, tmp: Path) -> dict[str, Any] | str:
@@ -579,13 +617,14 @@ def _spawn(peer: str, args: argparse.Namespace, inputs: Path, tmp: Path) -> dict
         cmd.append("--long-body")
     if args.model:
         cmd += ["--model", args.model]
-    env = {**os.environ, **dict.fromkeys(THREAD_ENV, "1")}
-    src = str(ROOT / "src")
-    if importlib.util.find_spec("bastion") is None or src in sys.path:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH", "")]))
     try:
         proc = subprocess.run(
-            cmd, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S, check=False
+            cmd,
+            env=_child_env(),
+            capture_output=True,
+            text=True,
+            timeout=WORKER_TIMEOUT_S,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return f"timed out after {WORKER_TIMEOUT_S}s"
@@ -604,30 +643,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         _single_thread_env()
         Path(args.result).write_text(json.dumps(run_worker(args)))
         return 0
-
-    if args.requests:
-        source = f"file {args.requests}"
-        inputs = read_inputs(args.requests)
-    else:
+    if args.build_inputs:
         source, inputs = build_inputs(args.n, args.seed)
-    if not inputs:
-        print("no requests to benchmark", file=sys.stderr)
-        return 2
-    label_counts: dict[str, int] = {}
-    for _, label in inputs:
-        label_counts[label or "unlabeled"] = label_counts.get(label or "unlabeled", 0) + 1
+        with open(args.build_inputs, "w", encoding="utf-8") as fh:
+            for request, label in inputs:
+                fh.write(json.dumps({**request.to_json(), "label": label}) + "\n")
+        print(source)
+        return 0
 
+    # This process stays free of bastion/numpy until the workers are done: a child's
+    # ru_maxrss starts from its parent's high-water mark at exec time on Linux.
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     results: dict[str, dict[str, Any] | str] = {}
     with tempfile.TemporaryDirectory(prefix="waf-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        path = tmp / "inputs.jsonl"
-        with path.open("w", encoding="utf-8") as fh:
-            for request, label in inputs:
-                fh.write(json.dumps({**request.to_json(), "label": label}) + "\n")
+        if args.requests:
+            source, path = f"file {args.requests}", args.requests.resolve()
+        else:
+            path = tmp / "inputs.jsonl"
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--build-inputs", str(path)]
+            cmd += ["--n", str(args.n), "--seed", str(args.seed)]
+            proc = subprocess.run(
+                cmd, env=_child_env(), capture_output=True, text=True, check=False
+            )
+            if proc.returncode != 0:
+                print(proc.stderr, file=sys.stderr)
+                return 2
+            source = proc.stdout.strip().splitlines()[-1]
         for peer in peers:
             print(f"measuring {peer} ...", file=sys.stderr, flush=True)
             results[peer] = _spawn(peer, args, path, tmp)
+    ok = [r for r in results.values() if isinstance(r, dict)]
+    label_counts: dict[str, int] = ok[0]["label_counts"] if ok else {}
+    if ok and not label_counts:
+        print("no requests to benchmark", file=sys.stderr)
+        return 2
 
     command = "python " + shlex.join(
         [os.path.relpath(sys.argv[0]) if sys.argv else "benchmarks/waf_bench.py", *sys.argv[1:]]
