@@ -1128,12 +1128,14 @@ def generate_benign(rng: random.Random, n: int) -> list[Sample]:
                 value += "?" + urlencode(query_params(rng, rng.randint(1, 4)))
         else:
             r = rng.random()
-            if r < 0.55:
+            if r < 0.2:
                 value, sub = json_body(rng), "json"
-            elif r < 0.75:
+            elif r < 0.6:
                 value, sub = xml_body(rng), "xml"
-            else:
+            elif r < 0.75:
                 value, sub = urlencode(form_fields(rng)), "form"
+            else:
+                value, sub = message(rng), "text"
         return Sample(
             value,
             kind,

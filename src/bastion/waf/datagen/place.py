@@ -243,7 +243,8 @@ def _json_doc(rng: random.Random, payload: str) -> tuple[object, str]:
     return node, path
 
 
-def _xml_doc(rng: random.Random, payload: str) -> str:
+def xml_document(rng: random.Random, payload: str) -> str:
+    """A small XML/SOAP document with ``payload`` in one element (raw, or in CDATA)."""
     tag = rng.choice(
         [
             "name",
@@ -361,7 +362,7 @@ def place(
             ctype, body = _multipart(fields, rng)
             location = f"body:multipart:{name}"
         else:
-            body = _xml_doc(rng, payload).encode("utf-8", "surrogatepass")
+            body = xml_document(rng, payload).encode("utf-8", "surrogatepass")
             ctype = rng.choice(_XML_TYPES)
             location = "body:raw"
     elif part == "cookie":
