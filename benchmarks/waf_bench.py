@@ -242,6 +242,8 @@ def _as_request(obj: Any) -> Any:
 
     if isinstance(obj, HttpRequest):
         return obj
+    if isinstance(obj, tuple) and obj and isinstance(obj[0], HttpRequest):
+        return obj[0]  # datagen's place() returns (request, location)
     for attr in ("request", "req"):
         inner = getattr(obj, attr, None)
         if isinstance(inner, HttpRequest):
@@ -264,8 +266,8 @@ def _generators() -> tuple[str, BenignFn, PlaceFn]:
     benign = getattr(datagen, "benign_request", None)
     place = getattr(datagen, "place", None)
     if callable(benign) and callable(place):
-        return "bastion.waf.datagen", benign, place
-    return "builtin generator", builtin_benign, builtin_place
+        return "bastion.waf.datagen benign_request/place (builtin payload lists)", benign, place
+    return "the builtin generator", builtin_benign, builtin_place
 
 
 def build_inputs(n: int, seed: int) -> tuple[str, list[tuple[Any, str | None]]]:
@@ -517,7 +519,7 @@ def render_markdown(
         f"Python {platform.python_version()}",
         f"- Each peer in its own process pinned to core {core}, BLAS/OpenMP threads = 1",
         f"- Versions: {versions}",
-        f"- Inputs: {sum(label_counts.values())} requests from the {source} ({mix})",
+        f"- Inputs: {sum(label_counts.values())} requests from {source} ({mix})",
         "- Flagged: bastion global score <= 20; libinjection SQLi or XSS check fires on any "
         "decoded parameter, cookie, header value or the body. Rates with Wilson 95% CI.",
         "- RSS is ru_maxrss of the peer's process: after import + load, then after scoring "
@@ -658,7 +660,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="waf-bench-") as tmpdir:
         tmp = Path(tmpdir)
         if args.requests:
-            source, path = f"file {args.requests}", args.requests.resolve()
+            source, path = f"the file {args.requests}", args.requests.resolve()
         else:
             path = tmp / "inputs.jsonl"
             cmd = [sys.executable, str(Path(__file__).resolve()), "--build-inputs", str(path)]
