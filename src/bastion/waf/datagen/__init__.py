@@ -12,6 +12,7 @@ from bastion.waf.datagen.encode import ENCODING_SCHEMES, encode
 from bastion.waf.datagen.hardneg import generate_hard_negatives
 from bastion.waf.datagen.mutate import mutate
 from bastion.waf.datagen.noise import generate_noise
+from bastion.waf.datagen.other import generate_other_attacks
 from bastion.waf.datagen.place import PARTS, benign_request, place
 from bastion.waf.datagen.rce import generate_rce
 from bastion.waf.datagen.sample import KINDS, LABELS, Sample
@@ -32,6 +33,7 @@ __all__ = [
     "generate_benign",
     "generate_hard_negatives",
     "generate_noise",
+    "generate_other_attacks",
     "generate_rce",
     "generate_sqli",
     "generate_xss",

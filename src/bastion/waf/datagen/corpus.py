@@ -16,6 +16,7 @@ from bastion.waf.datagen.guard import looks_malicious
 from bastion.waf.datagen.hardneg import generate_hard_negatives, hard_negative
 from bastion.waf.datagen.mutate import mutate
 from bastion.waf.datagen.noise import generate_noise
+from bastion.waf.datagen.other import generate_other_attacks
 from bastion.waf.datagen.place import (
     PARTS,
     benign_request,
@@ -375,6 +376,7 @@ def build_corpus(shared_root: Path | None, seed: int, scale: float = 1.0) -> lis
     }
     for samples in grammar.values():
         parts += samples
+    parts += generate_other_attacks(_sub_rng(seed, "other"), _n(3000, scale))
     for vector, n in (("sqli", 2200), ("xss", 1800), ("rce", 2000)):
         parts += _in_context(_sub_rng(seed, f"context-{vector}"), vector, _n(n, scale))
 

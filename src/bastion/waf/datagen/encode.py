@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
@@ -68,7 +69,6 @@ HTML_NAMED: dict[str, tuple[str, ...]] = {
     "?": ("&quest;",),
     "@": ("&commat;",),
     "$": ("&dollar;",),
-    "-": ("&hyphen;", "&dash;"),
     "\t": ("&Tab;",),
     "\n": ("&NewLine;",),
     " ": ("&nbsp;", "&#32;"),
@@ -77,8 +77,12 @@ HTML_NAMED: dict[str, tuple[str, ...]] = {
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
+_PCT_HEX = re.compile(r"%[0-9A-F]{2}")
+
+
 def _hexcase(rng: random.Random, text: str) -> str:
-    return text.lower() if rng.random() < 0.3 else text
+    """Lower-case the hex digits of ``%XX`` escapes sometimes (both spellings occur in the wild)."""
+    return _PCT_HEX.sub(lambda m: m.group(0).lower(), text) if rng.random() < 0.3 else text
 
 
 def _pick_chars(payload: str, rng: random.Random) -> list[bool]:
@@ -239,7 +243,27 @@ def encode(payload: str, rng: random.Random, scheme: str | None = None) -> str:
             f"unknown encoding scheme {name!r}; use one of {ENCODING_SCHEMES}"
         ) from None
     out = enc(payload, rng)
-    if out == payload and name != "base64":
-        # Nothing was encoded (e.g. an all-alphanumeric payload with a "special" pick).
-        out = _url_all(payload, rng) if name.startswith("url") else _mixed(payload, rng)
+    for _ in range(3):
+        if out != payload or not payload:
+            break
+        out = enc(payload, rng)  # nothing was encoded (random subset / alphanumeric payload)
+    if out == payload and payload:
+        out = _FULL[name](payload)
     return out
+
+
+_FULL: dict[str, Callable[[str], str]] = {
+    "url": lambda p: "".join(f"%{b:02X}" for b in p.encode("utf-8")),
+    "double_url": lambda p: "".join(f"%25{b:02X}" for b in p.encode("utf-8")),
+    "url_all": lambda p: "".join(f"%{b:02X}" for b in p.encode("utf-8")),
+    "u_percent": lambda p: "".join(f"%u{ord(c):04X}" for c in p),
+    "js_unicode": lambda p: "".join(f"\\u{ord(c):04x}" for c in p),
+    "js_hex": lambda p: "".join(
+        f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in p
+    ),
+    "html_dec": lambda p: "".join(f"&#{ord(c)};" for c in p),
+    "html_hex": lambda p: "".join(f"&#x{ord(c):x};" for c in p),
+    "html_named": lambda p: "".join(f"&#{ord(c)};" for c in p),
+    "base64": lambda p: p,
+    "mixed": lambda p: "".join(f"%{b:02x}" for b in p.encode("utf-8")),
+}

@@ -29,7 +29,7 @@ _UNIX = (
     # recon
     "id", "id", "whoami", "whoami", "uname -a", "uname -r", "hostname", "pwd", "ls", "ls -la", "ls -la /",
     "ls -al /var/www", "ls /home", "env", "printenv", "ps aux", "ps -ef", "netstat -an", "netstat -tulpn",
-    "ss -tlnp", "ifconfig", "ip a", "ip addr show", "cat /proc/version", "lsb_release -a", "df -h", "w", "who",
+    "ss -tlnp", "ifconfig", "ip a", "ip addr show", "cat /proc/version", "lsb_release -a", "df -h", "w;who", "who",
     "last", "sudo -l", "crontab -l", "find / -perm -4000 -type f 2>/dev/null", "find / -name '*.conf'",
     "getent passwd", "id -u", "groups", "echo $PATH", "echo $USER", "echo {w}", "which python", "which nc",
     "whereis gcc", "uname -m", "free -m", "uptime", "cat ~/.bash_history", "/usr/bin/id", "/bin/ls -al",
