@@ -377,7 +377,7 @@ def build_corpus(shared_root: Path | None, seed: int, scale: float = 1.0) -> lis
     for samples in grammar.values():
         parts += samples
     parts += generate_other_attacks(_sub_rng(seed, "other"), _n(3000, scale))
-    for vector, n in (("sqli", 2200), ("xss", 1800), ("rce", 2000)):
+    for vector, n in (("sqli", 3000), ("xss", 2500), ("rce", 3000)):
         parts += _in_context(_sub_rng(seed, f"context-{vector}"), vector, _n(n, scale))
 
     # Mutation/encoding bases: fresh grammar payloads (not in the corpus as-is) and shared payloads.

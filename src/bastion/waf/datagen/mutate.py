@@ -389,7 +389,33 @@ def _sql_synonym(payload: str, rng: random.Random) -> str:
     return payload
 
 
+def _sql_comment_rewrite(payload: str, rng: random.Random) -> str:
+    """Change what an inline ``/* */`` comment says, or add text after a trailing ``--``/``#``."""
+    inline = list(re.finditer(r"/\*(?!!)[^*]*\*/", payload))
+    if inline and rng.random() < 0.7:
+        m = rng.choice(inline)
+        body = rng.choice(
+            [
+                "",
+                rand_word(rng, 1, 8),
+                "*",
+                "-",
+                "!",
+                " ",
+                "x" * rng.randint(1, 4),
+                rand_word(rng, 2, 5).upper(),
+            ]
+        )
+        return payload[: m.start()] + f"/*{body}*/" + payload[m.end() :]
+    tail = re.search(r"(--[ +]?|#)(\w*)$", payload)
+    if not tail:
+        return payload
+    lead = tail.group(1) if tail.group(1) != "--" else "-- "
+    return payload[: tail.start()] + lead + rand_word(rng, 1, 8) + rng.choice(["", " ", "\n"])
+
+
 _SQL_OPS: tuple[tuple[Op, float], ...] = (
+    (_sql_comment_rewrite, 0.6),
     (_sql_case, 2.0), (_sql_ws, 2.5), (_sql_comment_inject, 1.5), (_sql_versioned, 0.5), (_sql_int, 1.2),
     (_sql_ops, 1.5), (_sql_invariant, 1.0), (_sql_tautology, 1.2), (_sql_comment_end, 0.8), (_sql_spacing, 0.6),
     (_sql_tight, 0.6), (_sql_literal, 0.6), (_sql_synonym, 1.0),

@@ -347,7 +347,16 @@ def place(
             ctype = rng.choice(_FORM_TYPES)
             location = f"body:form:{name}"
         elif part == "json":
-            doc, location = _json_doc(rng, payload)
+            if rng.random() < 0.08:  # GraphQL: the payload inside a string argument of the query
+                arg = payload.replace("\\", "\\\\").replace('"', '\\"')
+                field = rng.choice(["search", "user", "product", "posts", "login"])
+                doc: object = {
+                    "query": f'query {{ {field}({rng.choice(["q", "name", "id", "filter"])}: "{arg}") {{ id name }} }}',
+                    "variables": {},
+                }
+                location = "$.query"
+            else:
+                doc, location = _json_doc(rng, payload)
             body = json.dumps(
                 doc,
                 ensure_ascii=rng.random() < 0.4,

