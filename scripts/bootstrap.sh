@@ -28,7 +28,7 @@ stamp=.venv/.bastion-deps
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing dependencies into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade "pip>=24" "setuptools>=69,<80" wheel
+  .venv/bin/python -m pip install -q --upgrade "pip>=24" "setuptools>=77,<90" wheel
   # torch 2.13.0 CPU: the only build this project supports (see README).
   .venv/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
   .venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev]"

@@ -92,7 +92,8 @@ def build_rows(shared_root: Path | None, config: TrainConfig, log: Log) -> Rows:
     from bastion.waf import datagen
 
     t0 = time.perf_counter()
-    samples = datagen.build_corpus(shared_root, config.seed, config.scale)
+    waf_data = shared_root / "datasets" / "waf" if shared_root is not None else None
+    samples = datagen.build_corpus(waf_data, config.seed, config.scale)
     log(f"corpus: {len(samples)} samples in {time.perf_counter() - t0:.1f}s")
     rng = random.Random(config.seed + 1)
     rows = Rows()
