@@ -267,7 +267,8 @@ def test_hostile_strings_are_fast(hostile: str) -> None:
     for transform in TRANSFORMS.values():
         transform(hostile)
     out = normalize(hostile)
-    assert time.perf_counter() - start < 1.0
+    # Eleven transforms over 1 MiB each; generous so a loaded 2-core CI machine does not flake.
+    assert time.perf_counter() - start < 4.0
     assert len(out) <= 8192
 
 

@@ -211,6 +211,10 @@ _NON_ALNUM = re.compile(r"[\W_]")
 
 
 def _decode_b64_run(run: str) -> str | None:
+    # Base64 of text of this length mixes upper and lower case; single-case runs are hex ids,
+    # paths or words, and decoding them would only cost time.
+    if not run.endswith("=") and (run.islower() or run.isupper() or run.isdigit()):
+        return None
     data = run[:_B64_MAX_RUN_CHARS].translate(_B64_URL_TO_STD)
     if len(data) % 4 == 1:
         data = data[:-1]
