@@ -112,6 +112,8 @@ class Scorer:
                 results.append(WafResult.unscored())
                 continue
             sq, xs, rc, gl = scores[r]
+            # The global score combines the vectors with the head trained on all attacks.
+            gl = min(gl, sq, xs, rc)
             expl = None
             if explain:
                 expl = {}
@@ -124,6 +126,10 @@ class Scorer:
                             snippet=self._snippet(texts[idx], kinds[idx], h),
                             score=scores[r][h],
                         )
+                # The global verdict is explained by whichever head decided it.
+                decider = min(expl, key=lambda head: expl[head].score, default=None)
+                if decider is not None:
+                    expl["global"] = Explanation(expl[decider].location, expl[decider].snippet, gl)
             results.append(WafResult(gl, sq, xs, rc, explanations=expl, truncated=truncated[r]))
         return results
 
