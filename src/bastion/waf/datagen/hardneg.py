@@ -393,6 +393,103 @@ def _token(rng: random.Random) -> tuple[str, str]:
     )
 
 
+_OPENERS = (
+    "I'll", "We'll", "Don't", "Please", "You'd better", "Let's", "Can't we", "Why didn't you", "We're going to", "They'd",
+    "She'll", "He won't", "You can", "I'd rather", "Could you", "Shouldn't we", "We couldn't", "It's time to", "Remember to", "Never",
+)  # fmt: skip
+_VERBS = (
+    "select", "drop", "update", "insert", "delete", "union", "join", "order", "group", "execute", "exec", "sleep on", "kill",
+    "ping", "echo", "print", "alert", "confirm", "prompt", "load", "source", "run", "exit", "cat", "grep", "cut", "sort",
+    "type", "set", "declare", "cast", "convert", "merge", "truncate", "script", "eval", "dump", "mount", "shell out for",
+)  # fmt: skip
+_OBJECTS = (
+    "the table", "the old chairs", "your files", "the whole team", "the results", "everything", "the rest", "the script",
+    "the order", "that idea", "the {p}", "{first}'s notes", "the kids' toys", "my parents' car", "the database", "the window",
+    "the cookies", "the document", "the form", "the user list", "the null values", "all of it", "the top row", "the last one",
+)  # fmt: skip
+_TAILS = (
+    "before it's too late", "or we'll miss the deadline", "and then we're done", "where it says 'Total'", "from the list",
+    "if it's not needed", "when you're ready", "by {day}", "at {time}", "or else", "and I'm not joking", "'til it works",
+    "- it's 1=1 simple", "and don't look back", "in O'Hare's terminal 3", "from the 'Settings' menu", "like we did in '{year}",
+    "or 2, whichever's easier", "and that's that", "so we're on the same page", "with {apos}", "'cause it's broken",
+)  # fmt: skip
+
+
+def _compositional_prose(rng: random.Random) -> tuple[str, str]:
+    """Open-ended English mixing SQL/shell/JS verbs with apostrophes (never an injection)."""
+    pieces = [rng.choice(_OPENERS), rng.choice(_VERBS), rng.choice(_OBJECTS), rng.choice(_TAILS)]
+    text = " ".join(pieces)
+    if rng.random() < 0.4:
+        text += rng.choice([". ", "; ", " - ", ", "]) + " ".join(
+            [rng.choice(_OPENERS).lower(), rng.choice(_VERBS), rng.choice(_OBJECTS)]
+        )
+    text = fill(text, rng, _F) + rng.choice([".", "!", "?", "", "...", " :)"])
+    return text[0].upper() + text[1:], "prose"
+
+
+def _benign_sql(rng: random.Random) -> str:
+    """A plausible application query (no breakouts, tautologies, system catalogues or comments)."""
+    table = fill("{table}", rng, _F)
+    cols = ", ".join(
+        rng.sample(
+            [
+                "id",
+                "name",
+                "email",
+                "created_at",
+                "total",
+                "status",
+                "price",
+                "title",
+                "user_id",
+                "country",
+            ],
+            rng.randint(1, 4),
+        )
+    )
+    q = f"SELECT {rng.choice([cols, '*', 'COUNT(*)', 'DISTINCT ' + cols])} FROM {table}"
+    if rng.random() < 0.3:
+        q += f" t JOIN {fill('{table}', rng, _F)} u ON u.id = t.{rng.choice(['user_id', 'order_id', 'owner_id'])}"
+    if rng.random() < 0.7:
+        cond = rng.choice(
+            [f"status = '{rng.choice(['active', 'paid', 'open'])}'", f"price > {rng.randint(1, 500)}", f"created_at >= '{rng.randint(2015, 2025)}-01-01'",
+             "email LIKE '%@example.com'", f"id IN ({rng.randint(1, 9)}, {rng.randint(10, 99)})", "deleted_at IS NULL", "user_id = ?", "name = :name"]
+        )  # fmt: skip
+        q += f" WHERE {cond}"
+        if rng.random() < 0.4:
+            q += rng.choice([" AND ", " OR "]) + rng.choice(
+                ["total > 100", "country = 'DE'", "status <> 'closed'", "score BETWEEN 1 AND 5"]
+            )
+    if rng.random() < 0.4:
+        q += f" ORDER BY {rng.choice(['created_at', 'name', 'total', 'id'])} {rng.choice(['DESC', 'ASC'])}"
+    if rng.random() < 0.3:
+        q += f" LIMIT {rng.choice([10, 20, 50, 100])}"
+    q = q if rng.random() < 0.6 else q.lower()
+    return q + rng.choice([";", "", ";"])
+
+
+_HOWTO_CMDS = (
+    "ls -la", "grep -rn 'TODO' .", "tail -f app.log", "docker ps -a", "kubectl get pods -n {w}", "git status", "git pull --rebase",
+    "npm install", "pip install -r requirements.txt", "df -h", "du -sh *", "chmod 644 {file}", "ssh {first}@{w}.example.com",
+    "python3 manage.py migrate", "make test", "brew install {w}", "sudo systemctl restart nginx", "cat {file} | head", "echo $PATH",
+    "ping example.com", "curl -I https://example.com", "ipconfig /flushdns", "dir /w", "type {file}", "whoami",
+)  # fmt: skip
+
+
+def _howto(rng: random.Random) -> tuple[str, str]:
+    cmd = fill(rng.choice(_HOWTO_CMDS), rng, _F)
+    sql = _benign_sql(rng)
+    tmpl = rng.choice(
+        [
+            "Run `{cmd}` to check, then restart.", "Try {cmd} first - it's usually enough.", "I ran {cmd} and it printed nothing. What's wrong?",
+            "Type `{cmd}` in the terminal and press Enter.", "After `{cmd}` you'll see the list; pick the one you need.",
+            "The query `{sql}` returns 0 rows, why?", "How do I speed up this query?\n\n{sql}", "```sql\n{sql}\n```", "{sql}",
+            "Use {sql} - it's the simplest way.", "This works: {sql}\nbut it's slow on 10M rows.", "Q: why does `{cmd}` say 'permission denied'?",
+        ]
+    )  # fmt: skip
+    return tmpl.replace("{cmd}", cmd).replace("{sql}", sql).replace("\\n", "\n"), "code:howto"
+
+
 _Maker = Callable[[random.Random], tuple[str, str]]
 _MAKERS: tuple[tuple[_Maker, float], ...] = (
     (lambda r: (fill(r.choice(_PROSE), r, _F), "prose"), 4.0),
@@ -403,6 +500,8 @@ _MAKERS: tuple[tuple[_Maker, float], ...] = (
         ),
         1.5,
     ),
+    (_compositional_prose, 3.0),
+    (_howto, 1.5),
     (lambda r: (fill(r.choice(_TICKETS), r, _F), "ticket"), 1.5),
     (lambda r: (fill(r.choice(_REVIEWS), r, _F), "review"), 1.5),
     (_code_snippet, 3.0),
