@@ -74,22 +74,72 @@ _PART_HEAD_END = re.compile(rb"(?:\A|\r?\n)\r?\n")
 _MAX_NAME_CHARS = 128
 _SNIFF_BYTES = 1024
 
-_SKIPPED_HEADERS = frozenset(
-    {
-        "cookie",
-        "host",
-        "content-length",
-        "content-type",
-        "connection",
-        "accept",
-        "accept-encoding",
-        "accept-language",
-        "cache-control",
-        "pragma",
-        "upgrade-insecure-requests",
-    }
-)
-_SKIPPED_HEADER_PREFIXES = ("sec-fetch-", "sec-ch-ua")
+_MEDIA_RANGE = r"[A-Za-z0-9*/+.\-_]+(?:\s*;\s*[A-Za-z]+=[0-9A-Za-z.\-_]+)*"
+_MEDIA_RANGES = re.compile(f"{_MEDIA_RANGE}(?:\\s*,\\s*{_MEDIA_RANGE})*")
+_PARAM_VALUE = r"(?:\"[\w'()+,\-./:=? ]{0,200}\"|[\w'()+\-./:=?]{0,200})"
+_DIRECTIVE = r"[a-z\-]+(?:=[0-9A-Za-z\-\"]+)?"
+_HTTP_DATE = re.compile(r"[A-Za-z]{3},? \d{1,2}[ \-][A-Za-z]{3}[ \-]\d{2,4} \d\d:\d\d:\d\d GMT")
+_ETAGS = re.compile(r'\*|(?:W/)?"[A-Za-z0-9_.:+/=\-]*"(?:\s*,\s*(?:W/)?"[A-Za-z0-9_.:+/=\-]*")*')
+_IP_LIST = re.compile(r"[0-9A-Fa-f.:\[\], ]{1,512}")
+_KV_LIST = re.compile(r"[A-Za-z0-9_\-@*/.=%:,]{1,1024}")
+
+#: Headers with a fixed grammar: a value that matches is not scored (nothing can hide in it);
+#: a value that does not match is scored like any other header.
+_WELL_FORMED_HEADERS: dict[str, re.Pattern[str]] = {
+    "host": re.compile(r"[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?"),
+    "origin": re.compile(r"null|https?://[A-Za-z0-9.\-]{1,253}(?::\d{1,5})?"),
+    "content-length": re.compile(r"\d{1,20}"),
+    "content-type": re.compile(rf"[\w.+\-]+/[\w.+\-]+(?:\s*;\s*[\w\-]+={_PARAM_VALUE})*"),
+    "accept": _MEDIA_RANGES,
+    "accept-encoding": _MEDIA_RANGES,
+    "accept-language": _MEDIA_RANGES,
+    "accept-charset": _MEDIA_RANGES,
+    "te": _MEDIA_RANGES,
+    "cache-control": re.compile(
+        r"[a-z\-]+(?:=[0-9A-Za-z\-\"]+)?(?:\s*,\s*[a-z\-]+(?:=[0-9A-Za-z\-\"]+)?)*"
+    ),
+    "pragma": re.compile(r"[A-Za-z\-]{1,32}"),
+    "connection": re.compile(r"[A-Za-z\-]+(?:\s*,\s*[A-Za-z\-]+)*"),
+    "upgrade-insecure-requests": re.compile(r"[01]"),
+    "dnt": re.compile(r"[01]"),
+    "sec-gpc": re.compile(r"[01]"),
+    "save-data": re.compile(r"on|off"),
+    "priority": re.compile(r"(?:u=\d|i)(?:\s*,\s*(?:u=\d|i))*"),
+    "range": re.compile(r"bytes=[\d\-, ]{1,256}"),
+    "if-modified-since": _HTTP_DATE,
+    "if-unmodified-since": _HTTP_DATE,
+    "date": _HTTP_DATE,
+    "if-none-match": _ETAGS,
+    "if-match": _ETAGS,
+    "x-forwarded-for": _IP_LIST,
+    "x-real-ip": _IP_LIST,
+    "true-client-ip": _IP_LIST,
+    "cf-connecting-ip": _IP_LIST,
+    "x-forwarded-proto": re.compile(r"https?"),
+    "x-forwarded-port": re.compile(r"\d{1,5}"),
+    "traceparent": re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}"),
+    "x-amzn-trace-id": re.compile(r"[A-Za-z0-9=;\-]{1,256}"),
+    "x-request-id": re.compile(r"[A-Za-z0-9_\-.]{1,128}"),
+    "tracestate": _KV_LIST,
+    "baggage": _KV_LIST,
+    "via": re.compile(r"[A-Za-z0-9./ ,:\-]{1,256}"),
+    "forwarded": re.compile(r"[A-Za-z0-9=;,.\"\[\]:\- ]{1,512}"),
+}
+#: Client-hint headers: quoted brand lists and booleans.
+_CLIENT_HINT_PREFIXES = ("sec-fetch-", "sec-ch-")
+_CLIENT_HINT = re.compile(r'[A-Za-z0-9 "?;=,.\-_()/]{0,512}')
+
+
+def header_is_well_formed(name: str, value: str) -> bool:
+    """True for a header whose value matches its fixed grammar (so it need not be scored)."""
+    pattern = _WELL_FORMED_HEADERS.get(name)
+    if pattern is None:
+        if not name.startswith(_CLIENT_HINT_PREFIXES):
+            return False
+        pattern = _CLIENT_HINT
+    return pattern.fullmatch(value) is not None
+
+
 _BINARY_PREFIXES = ("image/", "video/", "audio/", "font/")
 _BINARY_TYPES = frozenset(
     {
@@ -381,6 +431,6 @@ def _add_cookies_and_headers(out: _Collector, headers: tuple[tuple[str, str], ..
             out.add(f"cookie:{short}", "value", cookie.strip())
     for raw_name, value in headers:
         name = raw_name.lower()
-        if name in _SKIPPED_HEADERS or name.startswith(_SKIPPED_HEADER_PREFIXES):
+        if name == "cookie" or header_is_well_formed(name, value):
             continue
         out.add(f"header:{name[:_MAX_NAME_CHARS]}", "header", value)
