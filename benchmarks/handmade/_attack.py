@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """Placement and transport encoding of hand-written attack payloads, with round-trip checks.
 
 A payload is the decoded string the application ends up handling. It is placed in

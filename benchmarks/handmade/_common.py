@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """Shared plumbing for the hand-written evaluation sets in this directory.
 
 Only transport lives here: browser/client header profiles, cookie jars, the way a

@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """clean_hard_negatives.jsonl: 300 hand-written benign requests that look suspicious.
 
 Prose with SQL and shell words, apostrophes, people's names, code pasted into Q&A

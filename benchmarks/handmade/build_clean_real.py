@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """clean_real_queries.jsonl: 400 hand-written benign requests modelled on real traffic.
 
 Every query, filter, token layout and body below was written by hand for this

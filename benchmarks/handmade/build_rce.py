@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """rce_bypass.jsonl: 200 hand-written OS command injection attacks in WAF-bypass style.
 
 Unix separators (; | || && & newline, backticks, $()), ${IFS}/$IFS$9, brace

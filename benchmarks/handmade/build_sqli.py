@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """sqli_bypass.jsonl: 200 hand-written SQL injection attacks in WAF-bypass style.
 
 Payloads (below, decoded as the application receives them) cover comment and

@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """xss_bypass.jsonl: 200 hand-written cross-site scripting attacks in WAF-bypass style.
 
 Uncommon tags and events, javascript:/data: URIs with tabs, newlines and entities,

@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """Check the hand-written sets: parse, counts, labels, distinctness, encodings, round trips.
 
 Run: ``.venv/bin/python benchmarks/handmade/validate.py`` (exit status 1 on any problem).
