@@ -11,7 +11,7 @@ import numpy as np
 
 from bastion.waf import features as F
 from bastion.waf.inputs import DEFAULT_LIMITS, Input, InputLimits, extract_inputs
-from bastion.waf.model import Model
+from bastion.waf.model import FloatArray, Model
 from bastion.waf.request import HttpRequest
 from bastion.waf.result import HEADS, Explanation, WafResult
 from bastion.waf.transforms import normalize
@@ -24,6 +24,7 @@ _PLAIN_RAW_VALUE = re.compile(r"[A-Za-z0-9_.\-]{0,15}")
 _PLAIN_RAW_PATH = re.compile(r"(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,80})*/?")
 _KIND_CODES = {kind: ord(ch) for kind, ch in F.KIND_CHARS.items()}
 _VALUE_CODE = _KIND_CODES["value"]
+_NO_ROWS: FloatArray = np.zeros((0, 4), dtype=np.float32)
 #: Most normalized text examined per request; the rest is ignored and the result marked truncated.
 MAX_TEXT_PER_REQUEST = 65536
 _SNIPPET_CHARS = 96
@@ -42,12 +43,50 @@ def _is_plain_raw(value: str, kind: str) -> bool:
     return _PLAIN_RAW_VALUE.fullmatch(value) is not None
 
 
+_CacheEntry = tuple[tuple[str, ...], FloatArray]
+#: Longest raw input value whose windows and logits are cached.
+_CACHE_MAX_VALUE = 1024
+
+
+class _InputCache:
+    """Bounded cache of (kind, raw value) -> (windows, logits): repeated header and cookie
+    values (user agents, sessions) skip normalization and the model.
+
+    Two generations approximate LRU without per-hit bookkeeping: when the young one is
+    full it becomes the old one, and entries found in the old one move back.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size // 2
+        self.young: dict[tuple[int, str], _CacheEntry] = {}
+        self.old: dict[tuple[int, str], _CacheEntry] = {}
+
+    def get(self, key: tuple[int, str]) -> _CacheEntry | None:
+        entry = self.young.get(key)
+        if entry is None:
+            entry = self.old.get(key)
+            if entry is not None:
+                self.put(key, entry)
+        return entry
+
+    def put(self, key: tuple[int, str], entry: _CacheEntry) -> None:
+        if self.size <= 0:
+            return
+        if len(self.young) >= self.size:
+            self.old = self.young
+            self.young = {}
+        self.young[key] = entry
+
+
 class Scorer:
     """Scores HTTP requests with a loaded WAF model. Thread-safe for concurrent reads."""
 
-    def __init__(self, model: Model, limits: InputLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, model: Model, limits: InputLimits = DEFAULT_LIMITS, *, cache_size: int = 16384
+    ) -> None:
         self.model = model
         self.limits = limits
+        self._cache: _InputCache = _InputCache(cache_size)
 
     @property
     def version(self) -> str:
@@ -64,8 +103,12 @@ class Scorer:
         texts: list[str] = []
         kinds = bytearray()
         owners: list[tuple[int, Input]] = []
+        cached_rows: list[tuple[int, FloatArray]] = []
+        misses: list[int] = []
+        new_entries: list[tuple[tuple[int, str], int, int]] = []
         has_inputs = [False] * len(requests)
         truncated = [False] * len(requests)
+        cache = self._cache
         for r, request in enumerate(requests):
             extracted = extract_inputs(request, self.limits)
             truncated[r] = extracted.truncated
@@ -74,23 +117,46 @@ class Scorer:
                 has_inputs[r] = True
                 if _is_plain_raw(inp.value, inp.kind):
                     continue
+                code = _KIND_CODES.get(inp.kind, _VALUE_CODE)
+                key = (code, inp.value)
+                hit = cache.get(key) if len(inp.value) <= _CACHE_MAX_VALUE else None
+                if hit is not None:
+                    for window, row in zip(hit[0], hit[1], strict=True):
+                        cached_rows.append((len(texts), row))
+                        texts.append(window)
+                        kinds.append(code)
+                        owners.append((r, inp))
+                    continue
                 text = normalize(inp.value)
                 if is_inert(text, inp.kind):
+                    if len(inp.value) <= _CACHE_MAX_VALUE:
+                        cache.put(key, ((), _NO_ROWS))
                     continue
                 if len(text) > budget:
                     text = text[:budget]
                     truncated[r] = True
                 budget -= len(text)
-                code = _KIND_CODES.get(inp.kind, _VALUE_CODE)
+                first = len(texts)
                 for _, window in F.windows(text):
+                    misses.append(len(texts))
                     texts.append(window)
                     kinds.append(code)
                     owners.append((r, inp))
+                if len(inp.value) <= _CACHE_MAX_VALUE:
+                    new_entries.append((key, first, len(texts)))
                 if budget <= 0:
                     truncated[r] = True
                     break
 
-        logits = self.model.logits(texts, bytes(kinds))
+        logits = np.empty((len(texts), len(HEADS)), dtype=np.float32)
+        if misses:
+            logits[misses] = self.model.logits(
+                [texts[i] for i in misses], bytes(kinds[i] for i in misses)
+            )
+        for i, row in cached_rows:
+            logits[i] = row
+        for key, a, b in new_entries:
+            cache.put(key, (tuple(texts[a:b]), logits[a:b].copy()))
         # Calibration is monotone, so the max over windows can be taken on logits.
         best = np.full((len(requests), len(HEADS)), -np.inf, dtype=np.float32)
         best_window = np.full((len(requests), len(HEADS)), -1, dtype=np.int64)
@@ -144,9 +210,14 @@ class Scorer:
         return subs[int(np.argmax(logits[:, head]))]
 
 
-def load_scorer(path: str | Path | None = None, *, accelerated: bool = True) -> Scorer:
-    """Load a scorer from a model file (default: the model shipped with bastion)."""
-    return Scorer(Model.load(path, use_c=accelerated))
+def load_scorer(
+    path: str | Path | None = None, *, accelerated: bool = True, cache_size: int = 16384
+) -> Scorer:
+    """Load a scorer from a model file (default: the model shipped with bastion).
+
+    ``cache_size`` bounds the cache of repeated input values (0 disables it).
+    """
+    return Scorer(Model.load(path, use_c=accelerated), cache_size=cache_size)
 
 
 __all__ = ["Scorer", "load_scorer"]
