@@ -270,14 +270,26 @@ def _generators() -> tuple[str, BenignFn, PlaceFn]:
     return "the builtin generator", builtin_benign, builtin_place
 
 
-def build_inputs(n: int, seed: int) -> tuple[str, list[tuple[Any, str | None]]]:
-    """``n`` requests, 80% clean and 20% attacks split evenly over the vectors."""
+def build_inputs(n: int, seed: int, sessions: int = 0) -> tuple[str, list[tuple[Any, str | None]]]:
+    """``n`` requests, 80% clean and 20% attacks split evenly over the vectors.
+
+    With ``sessions`` > 0, clean requests come from that many clients: each keeps its
+    headers (user agent, cookies...) across its requests, as real browsers do, while the
+    request line and body are new every time.
+    """
     source, benign, place = _generators()
     rng = random.Random(seed)
+    profiles = [_as_request(benign(rng)).headers for _ in range(sessions)]
     out: list[tuple[Any, str | None]] = []
     for _ in range(n):
         if rng.random() < 0.8:
-            out.append((_as_request(benign(rng)), "clean"))
+            request = _as_request(benign(rng))
+            if profiles:
+                headers = rng.choice(profiles)
+                own = tuple(h for h in request.headers if h[0].lower().startswith("content-"))
+                keep = tuple(h for h in headers if not h[0].lower().startswith("content-"))
+                request = type(request)(request.method, request.uri, keep + own, request.body)
+            out.append((request, "clean"))
         else:
             vector = rng.choice(sorted(PAYLOADS))
             out.append((_as_request(place(rng.choice(PAYLOADS[vector]), rng)), vector))
@@ -364,10 +376,14 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
         from bastion.waf import load_scorer
 
         t1 = time.perf_counter()
-        scorer = load_scorer(args.model)
+        # The cache of repeated values is off unless asked for: whole passes over the same
+        # requests would otherwise hit it for every value.
+        scorer = load_scorer(args.model, cache_size=args.cache_size)
         version = f"model {scorer.version}"
+        if args.cache_size:
+            version += f", cache {args.cache_size}"
         batch = scorer.score_batch
-        single = scorer.score
+        single = load_scorer(args.model, cache_size=0).score
         flagged = lambda r: r.score <= 20  # noqa: E731
         own_head = lambda r, v: getattr(r, v) <= 20  # noqa: E731
     else:
@@ -400,7 +416,7 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     # throughput: whole passes in batches until >= 2 s
     results: list[Any] = []
     scored, elapsed, passes = 0, 0.0, 0
-    while passes == 0 or elapsed < 2.0:
+    while passes == 0 or (elapsed < 2.0 and not args.cache_size):
         start = time.perf_counter()
         for i in range(0, len(requests), args.batch_size):
             out = batch(requests[i : i + args.batch_size])
@@ -594,6 +610,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of peers")
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--latency-calls", type=int, default=5000)
+    ap.add_argument(
+        "--sessions",
+        type=int,
+        default=0,
+        help="clean requests come from this many clients that keep their headers (0: all new)",
+    )
+    ap.add_argument(
+        "--cache-size",
+        type=int,
+        default=0,
+        help="bastion's cache of repeated values (0: off); with a cache, one pass is timed",
+    )
     ap.add_argument("--worker", choices=PEERS, help=argparse.SUPPRESS)
     ap.add_argument("--inputs", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -614,7 +642,7 @@ def _spawn(peer: str, args: argparse.Namespace, inputs: Path, tmp: Path) -> dict
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", peer]
     cmd += ["--inputs", str(inputs), "--result", str(out), "--core", str(args.core)]
     cmd += ["--seed", str(args.seed), "--batch-size", str(args.batch_size)]
-    cmd += ["--latency-calls", str(args.latency_calls)]
+    cmd += ["--latency-calls", str(args.latency_calls), "--cache-size", str(args.cache_size)]
     if args.long_body:
         cmd.append("--long-body")
     if args.model:
@@ -646,7 +674,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.result).write_text(json.dumps(run_worker(args)))
         return 0
     if args.build_inputs:
-        source, inputs = build_inputs(args.n, args.seed)
+        source, inputs = build_inputs(args.n, args.seed, args.sessions)
         with open(args.build_inputs, "w", encoding="utf-8") as fh:
             for request, label in inputs:
                 fh.write(json.dumps({**request.to_json(), "label": label}) + "\n")
