@@ -135,3 +135,26 @@ def test_batch_equals_single(scorer) -> None:  # type: ignore[no-untyped-def]
         HttpRequest("GET", "/b?y=hello+world", (("Referer", "https://example.com/"),)),
     ]
     assert scorer.score_batch(reqs) == [scorer.score(r) for r in reqs]
+
+
+def test_small_and_large_batch_paths_agree(scorer) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from bastion.waf import datagen
+
+    rng = random.Random(3)
+    reqs = [datagen.benign_request(rng) for _ in range(40)]
+    reqs += [datagen.place("1' or 1=1-- -", rng)[0] for _ in range(10)]
+    big = scorer.score_batch(reqs, explain=True)  # many windows: NumPy path
+    small = [scorer.score(r, explain=True) for r in reqs]  # few windows: Python path
+    assert big == small
+
+
+def test_python_calibration_matches_numpy() -> None:
+    weights = ModelWeights.from_bytes(DEFAULT_MODEL_PATH.read_bytes())
+    xs = np.linspace(-30, 30, 2001).astype(np.float32)
+    logits = np.stack([xs] * 4, axis=1)
+    vectorized = weights.calibrate(logits)
+    for h in range(4):
+        single = [weights.probability(h, float(x)) for x in xs]
+        np.testing.assert_allclose(single, vectorized[:, h], rtol=1e-6, atol=1e-9)

@@ -10,6 +10,7 @@ The artifact is one ``.npz`` file; its version id is a hash of its bytes.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import json
@@ -69,10 +70,30 @@ class ModelWeights:
     calib_x: list[FloatArray]  # per head, increasing logits
     calib_y: list[FloatArray]  # per head, probabilities
     meta: dict[str, Any] = field(default_factory=dict)
+    _knots: list[tuple[list[float], list[float]]] = field(
+        init=False, repr=False, compare=False, default_factory=list
+    )
 
     @property
     def hidden(self) -> int:
         return int(self.emb.shape[1])
+
+    def probability(self, head: int, logit: float) -> float:
+        """Calibrated probability of one logit; the same interpolation as :meth:`calibrate`."""
+        xs, ys = self._knots[head]
+        i = bisect.bisect_right(xs, logit)
+        if i == 0:
+            return ys[0]
+        if i == len(xs):
+            return ys[-1]
+        x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+        return y0 + (y1 - y0) * (logit - x0) / (x1 - x0)
+
+    def __post_init__(self) -> None:
+        self._knots = [
+            (x.astype(np.float64).tolist(), y.astype(np.float64).tolist())
+            for x, y in zip(self.calib_x, self.calib_y, strict=True)
+        ]
 
     def calibrate(self, logits: FloatArray) -> npt.NDArray[np.float64]:
         """Per-head calibrated attack probabilities for a (n, 4) logit array."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,15 @@ _PLAIN_RAW_PATH = re.compile(r"(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,80})*/?")
 _KIND_CODES = {kind: ord(ch) for kind, ch in F.KIND_CHARS.items()}
 _VALUE_CODE = _KIND_CODES["value"]
 _NO_ROWS: FloatArray = np.zeros((0, 4), dtype=np.float32)
+#: Up to this many windows per call, reduce in plain Python instead of NumPy.
+_SMALL_BATCH_WINDOWS = 48
+
+
+def _score(p: float) -> int:
+    """1..99 from a calibrated probability; same rounding as the NumPy path (half to even)."""
+    return min(99, max(1, round(99.0 - 98.0 * p)))
+
+
 #: Most normalized text examined per request; the rest is ignored and the result marked truncated.
 MAX_TEXT_PER_REQUEST = 65536
 _SNIPPET_CHARS = 96
@@ -158,19 +168,10 @@ class Scorer:
         for key, a, b in new_entries:
             cache.put(key, (tuple(texts[a:b]), logits[a:b].copy()))
         # Calibration is monotone, so the max over windows can be taken on logits.
-        best = np.full((len(requests), len(HEADS)), -np.inf, dtype=np.float32)
-        best_window = np.full((len(requests), len(HEADS)), -1, dtype=np.int64)
-        if texts:
-            req_of = np.fromiter((o[0] for o in owners), dtype=np.int64, count=len(owners))
-            firsts = np.flatnonzero(np.r_[True, req_of[1:] != req_of[:-1]])
-            best[req_of[firsts]] = np.maximum.reduceat(logits, firsts, axis=0)
-            if explain:
-                bounds = [*firsts.tolist(), len(req_of)]
-                for a, b in itertools.pairwise(bounds):
-                    best_window[req_of[a]] = a + np.argmax(logits[a:b], axis=0)
-        probs = self.model.weights.calibrate(best)
-        probs[~np.isfinite(best)] = 0.0
-        scores = np.clip(np.rint(99.0 - 98.0 * probs), 1, 99).astype(np.int64).tolist()
+        if len(texts) <= _SMALL_BATCH_WINDOWS:
+            scores, best_window = self._reduce_small(logits, owners, len(requests))
+        else:
+            scores, best_window = self._reduce_numpy(logits, owners, len(requests), explain)
 
         results = []
         for r in range(len(requests)):
@@ -184,7 +185,7 @@ class Scorer:
             if explain:
                 expl = {}
                 for h, head in enumerate(HEADS):
-                    idx = int(best_window[r, h])
+                    idx = best_window[r][h]
                     if idx >= 0:
                         inp = owners[idx][1]
                         expl[head] = Explanation(
@@ -198,6 +199,46 @@ class Scorer:
                     expl["global"] = Explanation(expl[decider].location, expl[decider].snippet, gl)
             results.append(WafResult(gl, sq, xs, rc, explanations=expl, truncated=truncated[r]))
         return results
+
+    def _reduce_small(
+        self, logits: FloatArray, owners: list[tuple[int, Input]], n_requests: int
+    ) -> tuple[list[list[int]], list[list[int]]]:
+        """Per-request max over windows and calibration in plain Python (few windows: NumPy's
+        per-call overhead would dominate)."""
+        best = [[-math.inf] * len(HEADS) for _ in range(n_requests)]
+        where = [[-1] * len(HEADS) for _ in range(n_requests)]
+        for i, row in enumerate(logits.tolist()):
+            r = owners[i][0]
+            b, w = best[r], where[r]
+            for h in range(len(HEADS)):
+                if row[h] > b[h]:
+                    b[h] = row[h]
+                    w[h] = i
+        weights = self.model.weights
+        scores = [
+            [_score(weights.probability(h, x) if x > -math.inf else 0.0) for h, x in enumerate(b)]
+            for b in best
+        ]
+        return scores, where
+
+    def _reduce_numpy(
+        self, logits: FloatArray, owners: list[tuple[int, Input]], n_requests: int, explain: bool
+    ) -> tuple[list[list[int]], list[list[int]]]:
+        """Per-request max over windows and calibration, vectorized (large batches)."""
+        best = np.full((n_requests, len(HEADS)), -np.inf, dtype=np.float32)
+        best_window = np.full((n_requests, len(HEADS)), -1, dtype=np.int64)
+        if len(owners):
+            req_of = np.fromiter((o[0] for o in owners), dtype=np.int64, count=len(owners))
+            firsts = np.flatnonzero(np.r_[True, req_of[1:] != req_of[:-1]])
+            best[req_of[firsts]] = np.maximum.reduceat(logits, firsts, axis=0)
+            if explain:
+                bounds = [*firsts.tolist(), len(req_of)]
+                for a, b in itertools.pairwise(bounds):
+                    best_window[req_of[a]] = a + np.argmax(logits[a:b], axis=0)
+        probs = self.model.weights.calibrate(best)
+        probs[~np.isfinite(best)] = 0.0
+        scores = np.clip(np.rint(99.0 - 98.0 * probs), 1, 99).astype(np.int64).tolist()
+        return scores, best_window.tolist()
 
     def _snippet(self, text: str, kind: int, head: int) -> str:
         """The decoded substring of a window that drives ``head`` most (by sub-window search)."""
