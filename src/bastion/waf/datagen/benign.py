@@ -447,6 +447,49 @@ def odata_or_filter(rng: random.Random) -> str:
     )  # fmt: skip
 
 
+def graphql_with_arg(rng: random.Random, value: str) -> str:
+    """A GraphQL query passing ``value`` as a string argument (escaped as GraphQL requires)."""
+    arg = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    field = rng.choice(["search", "user", "product", "posts", "login", "comments", "orders"])
+    name = rng.choice(["q", "name", "id", "filter", "query", "text", "email"])
+    sel = rng.choice(["id name", "id", "id title", "edges { node { id } }", "totalCount"])
+    return f'query {{ {field}({name}: "{arg}") {{ {sel} }} }}'
+
+
+def xml_document(rng: random.Random, text: str, *, escape: bool = False) -> str:
+    """A small XML/SOAP document with ``text`` in one element: raw, in CDATA, or (``escape``) as
+    entities when it has markup characters."""
+    tag = rng.choice(
+        [
+            "name",
+            "comment",
+            "search",
+            "query",
+            "value",
+            "title",
+            "username",
+            "host",
+            "file",
+            "address",
+        ]
+    )
+    inner = text
+    if any(c in text for c in "<&>"):
+        if "]]>" not in text and rng.random() < 0.45:
+            inner = f"<![CDATA[{text}]]>"
+        elif escape:
+            inner = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    customer = person_name(rng).replace("&", "&amp;")
+    return rng.choice(
+        [
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<request>\n  <id>{rng.randint(1, 99999)}</id>\n  <{tag}>{inner}</{tag}>\n</request>',
+            f'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><{tag}>{inner}</{tag}></soapenv:Body></soapenv:Envelope>',
+            f"<{tag}>{inner}</{tag}>",
+            f'<order id="{rng.randint(1, 9999)}"><customer>{customer}</customer><{tag}>{inner}</{tag}></order>',
+        ]
+    )  # fmt: skip
+
+
 def graphql_query(rng: random.Random) -> str:
     ent = rng.choice(["user", "product", "order", "viewer", "repository", "post"])
     fields = " ".join(
@@ -455,6 +498,8 @@ def graphql_query(rng: random.Random) -> str:
             rng.randint(2, 5),
         )
     )
+    if rng.random() < 0.35:
+        return graphql_with_arg(rng, rng.choice([search_query, person_name, email, sentence])(rng))
     return rng.choice(
         [
             f"query {{ {ent}(id: {rng.randint(1, 9999)}) {{ {fields} }} }}",
@@ -1140,8 +1185,10 @@ def generate_benign(rng: random.Random, n: int) -> list[Sample]:
             r = rng.random()
             if r < 0.2:
                 value, sub = json_body(rng), "json"
-            elif r < 0.6:
+            elif r < 0.4:
                 value, sub = xml_body(rng), "xml"
+            elif r < 0.6:
+                value, sub = xml_document(rng, benign_value(rng), escape=rng.random() < 0.6), "xml"
             elif r < 0.75:
                 value, sub = urlencode(form_fields(rng)), "form"
             else:

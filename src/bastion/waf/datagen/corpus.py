@@ -23,7 +23,6 @@ from bastion.waf.datagen.place import (
     header_safe,
     place,
     place_clean,
-    xml_document,
 )
 from bastion.waf.datagen.rce import generate_rce, rce_payload
 from bastion.waf.datagen.sample import Sample, group_key, weighted
@@ -273,7 +272,7 @@ def _in_context(rng: random.Random, vector: str, n: int) -> list[Sample]:
             value = f"{base}/{seg}"
         else:
             value = (
-                xml_document(rng, payload)
+                B.xml_document(rng, payload)
                 if rng.random() < 0.6
                 else f"{B.sentence(rng)}\n{payload}"
                 if rng.random() < 0.5
@@ -296,8 +295,11 @@ def _benign_raw(rng: random.Random, n: int) -> list[Sample]:
         if len(out) >= n:
             break
         r = rng.random()
-        if r < 0.45:
+        if r < 0.2:
             value, sub = B.xml_body(rng), "xml"
+        elif r < 0.45:
+            text = hard_negative(rng)[0] if rng.random() < 0.4 else B.benign_value(rng)
+            value, sub = B.xml_document(rng, text, escape=rng.random() < 0.6), "xml"
         elif r < 0.75:
             value, sub = B.message(rng), "text"
         elif r < 0.9:

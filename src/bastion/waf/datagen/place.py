@@ -11,6 +11,7 @@ from urllib.parse import quote, quote_plus, unquote_plus, urlencode
 
 from bastion.waf.datagen import benign as B
 from bastion.waf.datagen import vocab as V
+from bastion.waf.datagen.benign import graphql_with_arg, xml_document
 from bastion.waf.datagen.sample import rand_alnum, rand_ip, rand_word, weighted
 from bastion.waf.request import HttpRequest
 
@@ -243,35 +244,6 @@ def _json_doc(rng: random.Random, payload: str) -> tuple[object, str]:
     return node, path
 
 
-def xml_document(rng: random.Random, payload: str) -> str:
-    """A small XML/SOAP document with ``payload`` in one element (raw, or in CDATA)."""
-    tag = rng.choice(
-        [
-            "name",
-            "comment",
-            "search",
-            "query",
-            "value",
-            "title",
-            "username",
-            "host",
-            "file",
-            "address",
-        ]
-    )
-    inner = payload
-    if any(c in payload for c in "<&") and "]]>" not in payload and rng.random() < 0.45:
-        inner = f"<![CDATA[{payload}]]>"
-    return rng.choice(
-        [
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<request>\n  <id>{rng.randint(1, 99999)}</id>\n  <{tag}>{inner}</{tag}>\n</request>',
-            f'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><{tag}>{inner}</{tag}></soapenv:Body></soapenv:Envelope>',
-            f"<{tag}>{inner}</{tag}>",
-            f'<order id="{rng.randint(1, 9999)}"><customer>{B.person_name(rng).replace("&", "&amp;")}</customer><{tag}>{inner}</{tag}></order>',
-        ]
-    )
-
-
 # --- placement --------------------------------------------------------------------------------
 
 
@@ -348,12 +320,7 @@ def place(
             location = f"body:form:{name}"
         elif part == "json":
             if rng.random() < 0.08:  # GraphQL: the payload inside a string argument of the query
-                arg = payload.replace("\\", "\\\\").replace('"', '\\"')
-                field = rng.choice(["search", "user", "product", "posts", "login"])
-                doc: object = {
-                    "query": f'query {{ {field}({rng.choice(["q", "name", "id", "filter"])}: "{arg}") {{ id name }} }}',
-                    "variables": {},
-                }
+                doc: object = {"query": graphql_with_arg(rng, payload), "variables": {}}
                 location = "$.query"
             else:
                 doc, location = _json_doc(rng, payload)

@@ -476,6 +476,7 @@ def _assemble(rng: random.Random, cmd: str, windows: bool) -> tuple[str, str]:
             ("subst", 1.6),
             ("wrap", 1.2),
             ("quoted", 1.2),
+            ("quoted_wrap", 0.6),
             ("bare", 1.0),
             ("newline_pair", 0.5),
         ),
@@ -516,6 +517,12 @@ def _assemble(rng: random.Random, cmd: str, windows: bool) -> tuple[str, str]:
             else rng.choice(["", "&rem ", " &", f" {q[0]}"])
         )
         return f"{lead}{q}{sep}{cmd}{close}", "quoted"
+    if style == "quoted_wrap":  # "|id|", ';id;', '&&whoami&&'
+        q = rng.choice(["'", '"'])
+        s = rng.choice(
+            [";", "|", "&&", "&", "||", "\n", "%0a"] if not windows else ["&", "|", "&&"]
+        )
+        return f"{lead}{q}{s}{cmd}{s}{q}", "quoted_wrap"
     if style == "newline_pair":
         nl = rng.choice(["\n", "%0a", "\r\n", "%0d%0a"])
         return f"{lead}{nl}{cmd}{nl}", "newline"

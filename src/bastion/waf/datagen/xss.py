@@ -485,7 +485,16 @@ def xss_payload(rng: random.Random) -> tuple[str, str]:
         payload = lead + weighted(rng, _BREAKOUTS) + payload
         if rng.random() < 0.1:
             payload += rng.choice(["//", "<!--", '"', "'", " ", "<", fill("{word}", rng, _BASE)])
+    if rng.random() < 0.06:  # injected into otherwise ordinary markup (CMS / comment fields)
+        html = rng.choice(_BENIGN_HTML)
+        payload = html + payload if rng.random() < 0.7 else payload + html
     return payload, key
+
+
+_BENIGN_HTML = (
+    "<p>Hello</p>", "<b>Great post!</b> ", "<div draggable=\"true\" contenteditable>drag me</div>", "<p>Thanks, see below:</p>\n",
+    "<a href=\"https://example.com\">link</a> ", "<br>", "<i>note</i>", "<ul><li>one</li></ul>", "<h2>Title</h2>", "</p><p>",
+)  # fmt: skip
 
 
 def generate_xss(rng: random.Random, n: int) -> list[Sample]:
