@@ -99,7 +99,7 @@ def test_vector_generators_distinct_and_non_trivial(vector: str) -> None:
     assert len(samples) >= 2900
     values = [s.value for s in samples]
     assert len(set(values)) == len(values)
-    assert all(len(v.strip()) >= 3 for v in values)
+    assert all(len(v) >= 3 and v.strip() for v in values)
     assert sorted(len(v) for v in values)[len(values) // 2] > 15
     assert {s.label for s in samples} == {vector}
     assert {s.kind for s in samples} == {"value"}
