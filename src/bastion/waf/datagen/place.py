@@ -74,7 +74,6 @@ _WRAP_KEYS = (
     "form",
 )
 _CTRL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_ODD_NAME = re.compile(r"[^A-Za-z0-9_.\-\[\]]")
 
 
 # --- client-side encodings --------------------------------------------------------------------
@@ -439,8 +438,3 @@ def place_clean(value: str, rng: random.Random) -> tuple[HttpRequest, str]:
         rng, (("form", 4.0), ("json", 4.0), ("query", 2.0), ("multipart", 1.0), ("raw_xml", 0.3))
     )
     return place(value, rng, part)
-
-
-def is_odd_name(name: str) -> bool:
-    """Whether the parser reports a parameter name as an input of its own (``querykey:``)."""
-    return _ODD_NAME.search(name) is not None
