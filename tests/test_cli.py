@@ -57,3 +57,39 @@ def test_invalid_utf8_line_is_an_error_line() -> None:
     assert len(out) == 2
     assert "error" in out[0]
     assert "waf" in out[1]
+
+
+def _batches(data: bytes, monkeypatch, max_line: int = 100) -> list[bytes]:  # type: ignore[no-untyped-def]
+    import os
+    import threading
+
+    from bastion import cli
+
+    monkeypatch.setattr(cli, "MAX_LINE_BYTES", max_line)
+    read_fd, write_fd = os.pipe()
+
+    def writer() -> None:
+        for i in range(0, len(data), 7):  # arrive in small, uneven pieces
+            os.write(write_fd, data[i : i + 7])
+        os.close(write_fd)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    out = [line for batch in cli._read_batches(read_fd) for line in batch]
+    thread.join()
+    os.close(read_fd)
+    return out
+
+
+def test_reader_reassembles_lines_and_marks_oversized(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bastion import cli
+
+    data = b'{"a": 1}\n' + b"x" * 500 + b"\n" + b"\n" + b'{"b": 2}\n{"c": 3}'
+    lines = _batches(data, monkeypatch)
+    assert lines == [b'{"a": 1}', cli.OVERSIZED, b"", b'{"b": 2}', b'{"c": 3}']
+
+
+def test_oversized_line_gets_an_error_line() -> None:
+    big = json.dumps({"uri": "/?q=" + "a" * 100}).encode()
+    out = run_score(big + b"\n" + json.dumps({"uri": "/ok"}).encode() + b"\n")
+    assert len(out) == 2 and "waf" in out[0] and "waf" in out[1]

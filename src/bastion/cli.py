@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -42,32 +41,46 @@ def version() -> None:
     typer.echo(f"bastion {__version__}, WAF model {load_scorer().version}")
 
 
-def _read_batches(stream: IO[bytes]) -> Iterator[list[bytes]]:
-    """Lines in batches; a batch ends early when an interactive stream has no more input ready."""
-    batch: list[bytes] = []
-    try:
-        fd: int | None = stream.fileno()
-    except (OSError, ValueError):
-        fd = None
-    interactive = fd is not None and not os.path.isfile(f"/proc/self/fd/{fd}")
+def _read_batches(fd: int) -> Iterator[list[bytes]]:
+    """Lines in batches of at most ``BATCH``, as they arrive.
+
+    Reads with ``os.read``, which returns whatever is available: piped bulk input gives
+    full batches, while a line typed or sent alone is answered at once. A line longer
+    than ``MAX_LINE_BYTES`` becomes the marker ``OVERSIZED`` and the rest of it is skipped.
+    """
+    parts: list[bytes] = []  # pieces of the current, unfinished line
+    size = 0
+    skipping = False
     while True:
-        line = stream.readline(MAX_LINE_BYTES + 1)
-        if not line:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
             break
-        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-            # Skip the rest of an oversized line; it is answered with an error.
-            while True:
-                rest = stream.readline(MAX_LINE_BYTES)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            line = b"\x00oversized"
-        batch.append(line)
-        idle = interactive and fd is not None and not select.select([fd], [], [], 0)[0]
-        if len(batch) >= BATCH or idle:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        if b"\n" not in chunk:
+            if not skipping:
+                parts.append(chunk)
+                size += len(chunk)
+                if size > MAX_LINE_BYTES:
+                    parts, size, skipping = [], 0, True
+                    yield [OVERSIZED]
+            continue
+        lines = chunk.split(b"\n")
+        if skipping:
+            lines[0] = b""
+            first = None
+            skipping = False
+        else:
+            first = b"".join([*parts, lines[0]])
+        rest = lines.pop()
+        parts, size = [rest], len(rest)
+        out = lines[1:] if first is None else [first, *lines[1:]]
+        out = [OVERSIZED if len(line) > MAX_LINE_BYTES else line for line in out]
+        for i in range(0, len(out), BATCH):
+            yield out[i : i + BATCH]
+    if size and not skipping:
+        yield [b"".join(parts)]
+
+
+OVERSIZED = b"\x00oversized"
 
 
 @waf_app.command("score")
@@ -84,16 +97,16 @@ def waf_score(
     from bastion.waf import HttpRequest, RequestFormatError, load_scorer
 
     scorer = load_scorer(model)
-    stream: IO[bytes] = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    fd = sys.stdin.fileno() if source == "-" else os.open(source, os.O_RDONLY)
     out = sys.stdout
     try:
-        for lines in _read_batches(stream):
+        for lines in _read_batches(fd):
             objs: list[Any] = []
             requests: list[HttpRequest] = []
             slots: list[int] = []
             for n, raw in enumerate(lines):
                 obj: Any
-                if raw == b"\x00oversized":
+                if raw is OVERSIZED:
                     obj = {"error": f"line longer than {MAX_LINE_BYTES} bytes"}
                 elif not raw.strip():
                     obj = {"error": "empty line"}
@@ -116,8 +129,8 @@ def waf_score(
             out.write("".join(json.dumps(o) + "\n" for o in objs))
             out.flush()
     finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+        if source != "-":
+            os.close(fd)
 
 
 @waf_app.command("train")
