@@ -238,33 +238,30 @@ def train(
 
     metrics: dict[str, Any] = {"validation_windows": len(val_idx), "heads": {}}
     calib_x, calib_y = [], []
-    val_labels = [rows.labels[i] for i in val_idx]
-    is_clean = np.array([lab == "clean" for lab in val_labels])
-    attack_share = config.calibration_attack_share
+    # Half the validation groups fit the calibration, the other half checks it.
+    in_check = _split([rows.groups[i] for i in val_idx], 0.5, config.seed + 7)
     for h, name in enumerate(HEADS):
         usable = w[val_idx, h] > 0
-        yh = y[val_idx, h][usable]
-        xh = val_logits[usable, h]
-        # Reweight so that attacks make up `attack_share` of the calibration traffic.
-        pos = yh > 0.5
-        n_pos, n_neg = max(int(pos.sum()), 1), max(int((~pos).sum()), 1)
-        sw = np.where(pos, attack_share / n_pos, (1 - attack_share) / n_neg)
+        target = y[val_idx, h] > 0.5
+        fit = usable & ~in_check
+        check = usable & in_check
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-        iso.fit(xh, yh, sample_weight=sw)
+        iso.fit(
+            val_logits[fit, h],
+            target[fit].astype(np.float64),
+            sample_weight=_prior_weights(target[fit], config.calibration_attack_share),
+        )
         kx, ky = _compress_knots(iso.X_thresholds_, iso.y_thresholds_)
         calib_x.append(kx)
         calib_y.append(ky)
-        p = np.interp(val_logits[:, h], kx, ky)
-        flagged = p >= 0.806
+        scores = np.clip(np.rint(99.0 - 98.0 * np.interp(val_logits[:, h], kx, ky)), 1, 99)
         metrics["heads"][name] = {
-            "auc": round(float(roc_auc_score(yh, xh)), 5) if 0 < pos.sum() < len(yh) else None,
-            "val_clean_fp_at_score_le_20": round(float(flagged[is_clean].mean()), 5),
-            "val_attack_tpr_at_score_le_20": round(
-                float(flagged[usable & ~is_clean][y[val_idx, h][usable & ~is_clean] > 0.5].mean()),
-                5,
-            )
-            if (y[val_idx, h][usable & ~is_clean] > 0.5).any()
-            else None,
+            "auc": _auc(target[usable], val_logits[usable, h], roc_auc_score),
+            "fp_at_score_le_20": _rate(scores[check & ~target] <= 20),
+            "detection_at_score_le_20": _rate(scores[check & target] <= 20),
+            "bands": _band_reliability(
+                scores[check], target[check], config.calibration_attack_share
+            ),
         }
     meta = {
         "featurizer": featurizer_fingerprint(),
@@ -290,6 +287,39 @@ def train(
     log(f"wrote {out_path} ({len(data) / 1e6:.1f} MB), version {version_of(data)}")
     log(json.dumps(metrics, indent=2))
     return metrics
+
+
+def _prior_weights(target: npt.NDArray[np.bool_], attack_share: float) -> npt.NDArray[np.float64]:
+    """Weights that make attacks ``attack_share`` of the (weighted) rows."""
+    n_pos, n_neg = max(int(target.sum()), 1), max(int((~target).sum()), 1)
+    return np.where(target, attack_share / n_pos, (1 - attack_share) / n_neg)
+
+
+def _rate(flags: npt.NDArray[np.bool_]) -> float | None:
+    return round(float(flags.mean()), 5) if len(flags) else None
+
+
+def _auc(target: npt.NDArray[np.bool_], x: npt.NDArray[np.float32], roc_auc: Any) -> float | None:
+    if 0 < int(target.sum()) < len(target):
+        return round(float(roc_auc(target, x)), 5)
+    return None
+
+
+def _band_reliability(
+    scores: npt.NDArray[np.float64], target: npt.NDArray[np.bool_], attack_share: float
+) -> dict[str, dict[str, float | int]]:
+    """Per class band, the prior-weighted attack share on held-out rows: what a band means."""
+    weights = _prior_weights(target, attack_share)
+    out: dict[str, dict[str, float | int]] = {}
+    for band, lo, hi in (("attack", 1, 20), ("likely_attack", 21, 50),
+                         ("likely_clean", 51, 80), ("clean", 81, 99)):  # fmt: skip
+        sel = (scores >= lo) & (scores <= hi)
+        total = float(weights[sel].sum())
+        out[band] = {
+            "rows": int(sel.sum()),
+            "attack_share": round(float(weights[sel & target].sum()) / total, 4) if total else 0.0,
+        }
+    return out
 
 
 def _compress_knots(
