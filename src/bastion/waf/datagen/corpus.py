@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from bastion.waf.datagen import benign as B
 from bastion.waf.datagen.encode import encode, pick_scheme
+from bastion.waf.datagen.fpneg import generate_fp_negatives
 from bastion.waf.datagen.guard import looks_malicious
 from bastion.waf.datagen.hardneg import generate_hard_negatives, hard_negative
 from bastion.waf.datagen.mutate import mutate
@@ -365,17 +366,19 @@ def build_corpus(shared_root: Path | None, seed: int, scale: float = 1.0) -> lis
     extra_clean = 0 if shared_root is not None else 1
 
     parts: list[Sample] = []
-    parts += B.generate_benign(_sub_rng(seed, "benign"), _n(72000 + 20000 * extra_clean, scale))
+    parts += B.generate_benign(_sub_rng(seed, "benign"), _n(66000 + 20000 * extra_clean, scale))
     parts += _benign_raw(_sub_rng(seed, "benign-raw"), _n(6000, scale))
     parts += generate_hard_negatives(
         _sub_rng(seed, "hardneg"), _n(36000 + 5000 * extra_clean, scale)
     )
     parts += generate_noise(_sub_rng(seed, "noise"), _n(12000, scale))
+    # Clean look-alikes from the categories the error analysis found scored as attacks.
+    parts += generate_fp_negatives(_sub_rng(seed, "fpneg"), _n(36000, scale))
 
     grammar = {
         "sqli": generate_sqli(_sub_rng(seed, "sqli"), _n(10000, scale)),
         "xss": generate_xss(_sub_rng(seed, "xss"), _n(7000, scale)),
-        "rce": generate_rce(_sub_rng(seed, "rce"), _n(8000, scale)),
+        "rce": generate_rce(_sub_rng(seed, "rce"), _n(9500, scale)),
     }
     for samples in grammar.values():
         parts += samples

