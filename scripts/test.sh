@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export PYTHONHASHSEED=0
-echo "== ruff"; .venv/bin/ruff check src tests benchmarks
-.venv/bin/ruff format --check src tests benchmarks
+echo "== ruff"; .venv/bin/ruff check src tests benchmarks fuzz
+.venv/bin/ruff format --check src tests benchmarks fuzz
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
 set +e
