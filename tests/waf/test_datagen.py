@@ -409,3 +409,78 @@ def test_load_shared_cleans_the_public_lists() -> None:
     assert ("httpparams_path_traversal.txt", "attack", "value") in kinds
     good = [s.value for s in samples if s.source.endswith("goodqueries_more.txt")]
     assert not any("<script" in v.lower() or "../" in v or "/etc/passwd" in v for v in good)
+
+
+# --- false-positive look-alikes and broader RCE forms -------------------------------------------
+
+FP_CATEGORIES = ("shellvocab", "devqa", "search", "expr", "html", "ua", "oauth")
+
+
+@pytest.mark.parametrize("category", FP_CATEGORIES)
+def test_fp_negatives_deterministic_varied_and_clean(category: str) -> None:
+    from bastion.waf.datagen.fpneg import generate_fp_negatives
+
+    samples = generate_fp_negatives(random.Random(31), 1500, category)
+    assert samples == generate_fp_negatives(random.Random(31), 1500, category)
+    assert samples != generate_fp_negatives(random.Random(32), 1500, category)
+    assert len(samples) == 1500 and {s.label for s in samples} == {"clean"}
+    values = [s.value for s in samples]
+    assert len(set(values)) == len(values)
+    # varied: many distinct shapes, not a handful of templates with different fillers
+    skeletons = {re.sub(r"[a-z]+", "a", re.sub(r"\d+", "0", v.lower()))[:60] for v in values}
+    assert len(skeletons) > 300, len(skeletons)
+    assert not any(looks_malicious(v) for v in values)
+    for v in values:
+        low = v.lower()
+        assert "<script" not in low and "javascript:" not in low and "data:" not in low, v
+        assert not re.search(r"\son[a-z]+\s*=", low), v
+    if category == "ua":
+        assert {s.kind for s in samples} == {"header"}
+    else:
+        assert {s.kind for s in samples} <= {"value", "header", "raw"}
+
+
+def test_fp_negatives_cover_the_reported_shapes() -> None:
+    from bastion.waf.datagen.fpneg import generate_fp_negatives
+
+    samples = generate_fp_negatives(random.Random(33), 8000)
+    text = "\n".join(s.value for s in samples)
+    for token in (
+        " | ", "rm -rf", "chown -R", "ps aux | grep", "```", "render_template", "PreparedStatement", "2>&1",
+        "ORDER BY created DESC", "trashed=false", "language:kuery", "$filter=", " eq ", "(&(objectClass",
+        "=IF(", "&&", 'loading="lazy"', "srcset=", "<figcaption>", 'rel="noopener"', "cellpadding",
+        ".NET CLR", "Trident/", "rv:", "redirect_uri=http://", "127.0.0.1:", "://callback?code=",
+    ):  # fmt: skip
+        assert token in text, token
+    kinds = Counter(s.kind for s in samples)
+    assert kinds["value"] > kinds["header"] > 0 and kinds["raw"] > 0
+    assert any(s.kind == "raw" and s.value.count("\n") >= 2 and '"' in s.value for s in samples)
+
+
+def test_rce_extra_forms_are_produced() -> None:
+    from bastion.waf.datagen.rce import extra_payload
+
+    rng = random.Random(34)
+    out = [extra_payload(rng) for _ in range(4000)]
+    rng2 = random.Random(34)
+    assert out == [extra_payload(rng2) for _ in range(4000)]
+    values = [v for v, _ in out]
+    assert len(set(values)) > 3000
+    forms = Counter(k.split(":")[1] for _, k in out)
+    assert set(forms) == {"glued", "wide", "wsplit", "urlpath", "winx"}
+    # glued substitution with no separator onto a plausible value
+    assert any(re.search(r"[\w.@]\$\(\w", v) for v in values)
+    assert any(re.search(r"[\w.@]`\w", v) for v in values)
+    text = "\n".join(values)
+    for token in (
+        "getent", "killall", "iptables", "docker run", "kubectl", "aws s3 cp", "gcloud", "systemctl", "crontab -l",
+        "useradd", "passwd", "mkfifo", "socat", "openssl s_client", "tftp", "scp", "rsync", "tar ", "zip ",
+        "base64 -d | sh", "BEGIN{system(", "-exec", "xargs", "for /f %i in", "findstr", "win.ini", "%COMSPEC% /c",
+        "powershell -nop -w hidden -c", "cmd.exe /c", "wmic process call create", "$@", '""', "/build", "/repos/",
+    ):  # fmt: skip
+        assert token in text, token
+    assert any(re.search(r"\w'\w'\w", v) for v in values)  # w'h'oami
+    assert any(re.search(r"(^|[;|&\n])\w+=\w+;\$\{?\w+", v) for v in values)  # u=id;$u
+    # they flow through the grammar (and so the mutation/encoding/placement machinery)
+    grammar = generate_rce(random.Random(35), 3000)
+    assert sum(s.group.startswith("gen:rce:extra:") for s in grammar) > 300

@@ -9,6 +9,7 @@ deterministic for a given seed (each function takes its own ``random.Random``).
 from bastion.waf.datagen.benign import generate_benign
 from bastion.waf.datagen.corpus import EVAL_SETS, build_corpus, build_eval_sets, load_shared
 from bastion.waf.datagen.encode import ENCODING_SCHEMES, encode
+from bastion.waf.datagen.fpneg import generate_fp_negatives
 from bastion.waf.datagen.hardneg import generate_hard_negatives
 from bastion.waf.datagen.mutate import mutate
 from bastion.waf.datagen.noise import generate_noise
@@ -31,6 +32,7 @@ __all__ = [
     "build_eval_sets",
     "encode",
     "generate_benign",
+    "generate_fp_negatives",
     "generate_hard_negatives",
     "generate_noise",
     "generate_other_attacks",

