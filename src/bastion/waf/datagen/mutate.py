@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 from bastion.waf.datagen.rce import _glob_path, _quote_word
-from bastion.waf.datagen.sample import rand_word, words
+from bastion.waf.datagen.sample import rand_word, weighted, words
 
 Op = Callable[[str, random.Random], str]
 
@@ -117,18 +117,8 @@ _WS_SUBS = (
 )  # fmt: skip
 
 
-def _pick(rng: random.Random, options: tuple[tuple[str, float], ...]) -> str:
-    total = sum(w for _, w in options)
-    x = rng.random() * total
-    for item, w in options:
-        x -= w
-        if x < 0:
-            return item
-    return options[-1][0]
-
-
 def _sql_ws(payload: str, rng: random.Random) -> str:
-    sub = _pick(rng, _WS_SUBS).replace("{w}", rand_word(rng, 1, 6))
+    sub = weighted(rng, _WS_SUBS).replace("{w}", rand_word(rng, 1, 6))
     everywhere = rng.random() < 0.6
 
     def swap(text: str) -> str:
