@@ -25,7 +25,7 @@ _PLAIN_RAW_VALUE = re.compile(r"[A-Za-z0-9_.\-]{0,15}")
 _PLAIN_RAW_PATH = re.compile(r"(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,80})*/?")
 _KIND_CODES = {kind: ord(ch) for kind, ch in F.KIND_CHARS.items()}
 _VALUE_CODE = _KIND_CODES["value"]
-_NO_ROWS: FloatArray = np.zeros((0, 4), dtype=np.float32)
+_NO_ROW: list[float] = []
 #: Up to this many windows per call, reduce in plain Python instead of NumPy.
 _SMALL_BATCH_WINDOWS = 48
 
@@ -53,7 +53,7 @@ def _is_plain_raw(value: str, kind: str) -> bool:
     return _PLAIN_RAW_VALUE.fullmatch(value) is not None
 
 
-_CacheEntry = tuple[tuple[str, ...], FloatArray]
+_CacheEntry = tuple[tuple[str, ...], list[list[float]]]
 #: Longest raw input value whose windows and logits are cached.
 _CACHE_MAX_VALUE = 1024
 
@@ -113,7 +113,7 @@ class Scorer:
         texts: list[str] = []
         kinds = bytearray()
         owners: list[tuple[int, Input]] = []
-        cached_rows: list[tuple[int, FloatArray]] = []
+        cached_rows: list[tuple[int, list[float]]] = []
         misses: list[int] = []
         new_entries: list[tuple[tuple[int, str], int, int]] = []
         has_inputs = [False] * len(requests)
@@ -140,7 +140,7 @@ class Scorer:
                 text = normalize(inp.value)
                 if is_inert(text, inp.kind):
                     if len(inp.value) <= _CACHE_MAX_VALUE:
-                        cache.put(key, ((), _NO_ROWS))
+                        cache.put(key, ((), []))
                     continue
                 if len(text) > budget:
                     text = text[:budget]
@@ -158,19 +158,22 @@ class Scorer:
                     truncated[r] = True
                     break
 
-        logits = np.empty((len(texts), len(HEADS)), dtype=np.float32)
+        rows: list[list[float]] = [_NO_ROW] * len(texts)
         if misses:
-            logits[misses] = self.model.logits(
+            computed = self.model.logits(
                 [texts[i] for i in misses], bytes(kinds[i] for i in misses)
-            )
+            ).tolist()
+            for i, row in zip(misses, computed, strict=True):
+                rows[i] = row
         for i, row in cached_rows:
-            logits[i] = row
+            rows[i] = row
         for key, a, b in new_entries:
-            cache.put(key, (tuple(texts[a:b]), logits[a:b].copy()))
+            cache.put(key, (tuple(texts[a:b]), rows[a:b]))
         # Calibration is monotone, so the max over windows can be taken on logits.
         if len(texts) <= _SMALL_BATCH_WINDOWS:
-            scores, best_window = self._reduce_small(logits, owners, len(requests))
+            scores, best_window = self._reduce_small(rows, owners, len(requests))
         else:
+            logits = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(HEADS))
             scores, best_window = self._reduce_numpy(logits, owners, len(requests), explain)
 
         results = []
@@ -201,13 +204,13 @@ class Scorer:
         return results
 
     def _reduce_small(
-        self, logits: FloatArray, owners: list[tuple[int, Input]], n_requests: int
+        self, rows: list[list[float]], owners: list[tuple[int, Input]], n_requests: int
     ) -> tuple[list[list[int]], list[list[int]]]:
         """Per-request max over windows and calibration in plain Python (few windows: NumPy's
         per-call overhead would dominate)."""
         best = [[-math.inf] * len(HEADS) for _ in range(n_requests)]
         where = [[-1] * len(HEADS) for _ in range(n_requests)]
-        for i, row in enumerate(logits.tolist()):
+        for i, row in enumerate(rows):
             r = owners[i][0]
             b, w = best[r], where[r]
             for h in range(len(HEADS)):
