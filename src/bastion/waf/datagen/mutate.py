@@ -906,19 +906,9 @@ def mutate(payload: str, vector: str, rng: random.Random, n_ops: int = 3) -> str
     attempts = 0
     while applied < n_ops and attempts < n_ops * 4:
         attempts += 1
-        op = _pick_op(rng, ops)
+        op = weighted(rng, ops)
         new = op(out, rng)
         if new != out and new.strip():
             out = new
             applied += 1
     return out
-
-
-def _pick_op(rng: random.Random, ops: tuple[tuple[Op, float], ...]) -> Op:
-    total = sum(w for _, w in ops)
-    x = rng.random() * total
-    for op, w in ops:
-        x -= w
-        if x < 0:
-            return op
-    return ops[-1][0]
