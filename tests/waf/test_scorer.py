@@ -158,3 +158,24 @@ def test_python_calibration_matches_numpy() -> None:
     for h in range(4):
         single = [weights.probability(h, float(x)) for x in xs]
         np.testing.assert_allclose(single, vectorized[:, h], rtol=1e-6, atol=1e-9)
+
+
+def test_cached_values_give_the_same_scores_and_respect_the_budget() -> None:
+    import random
+
+    from bastion.waf import datagen
+    from bastion.waf.scorer import MAX_TEXT_PER_REQUEST
+
+    rng = random.Random(11)
+    reqs = [datagen.benign_request(rng) for _ in range(30)]
+    reqs += [datagen.place("<svg onload=alert(1)>", rng)[0] for _ in range(10)]
+    cold = load_scorer(cache_size=0)
+    warm = load_scorer(cache_size=64)
+    warm.score_batch(reqs)  # fill the cache
+    assert warm.score_batch(reqs, explain=True) == cold.score_batch(reqs, explain=True)
+    # Many copies of one value: the per-request text budget applies to cached values too.
+    value = "x y " * 250  # 1000 chars, cacheable
+    many = "&".join(f"p{i}={value}" for i in range(MAX_TEXT_PER_REQUEST // 900))
+    req = HttpRequest("GET", "/?" + many.replace(" ", "+"))
+    assert warm.score(req).truncated and cold.score(req).truncated
+    assert warm.score(req) == cold.score(req)

@@ -53,13 +53,14 @@ def _is_plain_raw(value: str, kind: str) -> bool:
     return _PLAIN_RAW_VALUE.fullmatch(value) is not None
 
 
-_CacheEntry = tuple[tuple[str, ...], list[list[float]]]
+#: (windows, their logits, normalized length) of one input value.
+_CacheEntry = tuple[tuple[str, ...], list[list[float]], int]
 #: Longest raw input value whose windows and logits are cached.
 _CACHE_MAX_VALUE = 1024
 
 
 class _InputCache:
-    """Bounded cache of (kind, raw value) -> (windows, logits): repeated header and cookie
+    """Bounded cache of (kind, raw value) -> windows and logits: repeated header and cookie
     values (user agents, sessions) skip normalization and the model.
 
     Two generations approximate LRU without per-hit bookkeeping: when the young one is
@@ -115,7 +116,7 @@ class Scorer:
         owners: list[tuple[int, Input]] = []
         cached_rows: list[tuple[int, list[float]]] = []
         misses: list[int] = []
-        new_entries: list[tuple[tuple[int, str], int, int]] = []
+        new_entries: list[tuple[tuple[int, str], int, int, int]] = []
         has_inputs = [False] * len(requests)
         truncated = [False] * len(requests)
         cache = self._cache
@@ -125,35 +126,46 @@ class Scorer:
             budget = MAX_TEXT_PER_REQUEST
             for inp in extracted.inputs:
                 has_inputs[r] = True
-                if _is_plain_raw(inp.value, inp.kind):
+                value, kind = inp.value, inp.kind
+                # Only short tokens and paths can be plain (see _PLAIN_RAW_*).
+                if (len(value) <= 15 or kind == "path") and _is_plain_raw(value, kind):
                     continue
-                code = _KIND_CODES.get(inp.kind, _VALUE_CODE)
-                key = (code, inp.value)
-                hit = cache.get(key) if len(inp.value) <= _CACHE_MAX_VALUE else None
-                if hit is not None:
+                code = _KIND_CODES.get(kind, _VALUE_CODE)
+                key = (code, value)
+                cacheable = len(value) <= _CACHE_MAX_VALUE
+                hit = cache.get(key) if cacheable else None
+                if hit is not None and hit[2] <= budget:
+                    budget -= hit[2]
                     for window, row in zip(hit[0], hit[1], strict=True):
                         cached_rows.append((len(texts), row))
                         texts.append(window)
                         kinds.append(code)
                         owners.append((r, inp))
                     continue
-                text = normalize(inp.value)
-                if is_inert(text, inp.kind):
-                    if len(inp.value) <= _CACHE_MAX_VALUE:
-                        cache.put(key, ((), []))
+                text = normalize(value)
+                if is_inert(text, kind):
+                    if cacheable:
+                        cache.put(key, ((), [], 0))
                     continue
                 if len(text) > budget:
                     text = text[:budget]
                     truncated[r] = True
+                    cacheable = False
                 budget -= len(text)
                 first = len(texts)
-                for _, window in F.windows(text):
-                    misses.append(len(texts))
-                    texts.append(window)
+                if len(text) <= F.WINDOW_CHARS:
+                    misses.append(first)
+                    texts.append(text)
                     kinds.append(code)
                     owners.append((r, inp))
-                if len(inp.value) <= _CACHE_MAX_VALUE:
-                    new_entries.append((key, first, len(texts)))
+                else:
+                    for _, window in F.windows(text):
+                        misses.append(len(texts))
+                        texts.append(window)
+                        kinds.append(code)
+                        owners.append((r, inp))
+                if cacheable:
+                    new_entries.append((key, first, len(texts), len(text)))
                 if budget <= 0:
                     truncated[r] = True
                     break
@@ -167,8 +179,8 @@ class Scorer:
                 rows[i] = row
         for i, row in cached_rows:
             rows[i] = row
-        for key, a, b in new_entries:
-            cache.put(key, (tuple(texts[a:b]), rows[a:b]))
+        for key, a, b, length in new_entries:
+            cache.put(key, (tuple(texts[a:b]), rows[a:b], length))
         # Calibration is monotone, so the max over windows can be taken on logits.
         if len(texts) <= _SMALL_BATCH_WINDOWS:
             scores, best_window = self._reduce_small(rows, owners, len(requests))
