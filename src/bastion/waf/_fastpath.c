@@ -381,8 +381,185 @@ static PyTypeObject EngineType = {
     .tp_doc = "Featurizer and forward pass of the WAF model.",
 };
 
-static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_fastpath",
-                                       "C accelerator for the WAF scorer.", -1, NULL};
+/* ------------------------------------------------------------------ normalize_simple
+ *
+ * The common case of bastion/waf/transforms.normalize (the pure-Python chain stays the
+ * reference, and tests compare against it). It accepts only text for which the chain
+ * provably reduces to its finishers: ASCII, no '%', '&' or '\\' (so the URL, HTML and JS
+ * decoders leave it unchanged), and no base64 run that the chain would try to decode.
+ * Anything else returns None and Python runs the full chain.
+ */
+
+#define NS_STACK 1024
+
+static inline int ns_is_b64(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '+' || c == '/' || c == '_' || c == '-';
+}
+
+/* Python's str.isspace() (and re's \s) restricted to ASCII. */
+static inline int ns_is_space(unsigned char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F);
+}
+
+/* True when some run of >= 16 base64(url) characters would reach the decoder of
+ * transforms._decode_b64_run: it is followed by '=', or it is not single-case
+ * (str.islower / str.isupper) and not all digits. */
+static int ns_b64_suspect(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (!ns_is_b64(s[i])) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        int lower = 0, upper = 0, nondigit = 0;
+        for (; i < n && ns_is_b64(s[i]); i++) {
+            unsigned char c = s[i];
+            if (c >= 'a' && c <= 'z')
+                lower = 1;
+            else if (c >= 'A' && c <= 'Z')
+                upper = 1;
+            if (c < '0' || c > '9') nondigit = 1;
+        }
+        if (i - start < 16) continue;
+        if (i < n && s[i] == '=') return 1;
+        int single_case = (lower && !upper) || (upper && !lower);
+        if (!single_case && nondigit) return 1;
+    }
+    return 0;
+}
+
+/* remove_comments on src[0:n] into dst (never longer than the input); returns the length. */
+static Py_ssize_t ns_remove_comments(const unsigned char *src, Py_ssize_t n, unsigned char *dst) {
+    Py_ssize_t i = 0, w = 0;
+    while (i < n) {
+        if (src[i] != '/' || i + 1 >= n || src[i + 1] != '*') {
+            dst[w++] = src[i++];
+            continue;
+        }
+        Py_ssize_t j = i + 2;
+        int bang = j < n && src[j] == '!';
+        if (bang) j++;
+        /* lazy body: up to the first "*" "/" at or after j, else to the end */
+        Py_ssize_t k = j;
+        while (k + 1 < n && !(src[k] == '*' && src[k + 1] == '/')) k++;
+        Py_ssize_t body_end, next;
+        if (k + 1 < n) {
+            body_end = k;
+            next = k + 2;
+        } else {
+            body_end = n;
+            next = n;
+        }
+        dst[w++] = ' ';
+        if (bang) {
+            while (j < body_end && src[j] >= '0' && src[j] <= '9') j++;
+            memcpy(dst + w, src + j, (size_t)(body_end - j));
+            w += body_end - j;
+            dst[w++] = ' ';
+        }
+        i = next;
+    }
+    return w;
+}
+
+/* compress_whitespace: each maximal whitespace run becomes "\n" if it holds '\r' or '\n',
+ * else " "; runs at either end are dropped (strip). */
+static Py_ssize_t ns_compress_ws(const unsigned char *src, Py_ssize_t n, unsigned char *dst) {
+    Py_ssize_t i = 0, w = 0;
+    while (i < n) {
+        if (!ns_is_space(src[i])) {
+            dst[w++] = src[i++];
+            continue;
+        }
+        Py_ssize_t start = i;
+        int newline = 0;
+        for (; i < n && ns_is_space(src[i]); i++)
+            if (src[i] == '\n' || src[i] == '\r') newline = 1;
+        if (start == 0 || i == n) continue;
+        dst[w++] = newline ? '\n' : ' ';
+    }
+    return w;
+}
+
+/* normalize_simple(value: str, max_chars: int) -> str | None */
+static PyObject *normalize_simple(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "normalize_simple() takes exactly 2 arguments");
+        return NULL;
+    }
+    PyObject *value = args[0];
+    if (!PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "normalize_simple() argument 1 must be str");
+        return NULL;
+    }
+    if (!PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "normalize_simple() argument 2 must be int");
+        return NULL;
+    }
+    Py_ssize_t max_chars = PyLong_AsSsize_t(args[1]);
+    if (max_chars == -1 && PyErr_Occurred()) {
+        PyErr_Clear(); /* out of range: let Python handle it */
+        Py_RETURN_NONE;
+    }
+    if (max_chars < 0) Py_RETURN_NONE;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(value) < 0) return NULL;
+#endif
+    if (!PyUnicode_IS_ASCII(value)) Py_RETURN_NONE;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(value);
+    if (max_chars <= PY_SSIZE_T_MAX / 4 && n > 4 * max_chars) Py_RETURN_NONE;
+    const unsigned char *s = PyUnicode_1BYTE_DATA(value);
+    if (memchr(s, '%', (size_t)n) || memchr(s, '&', (size_t)n) || memchr(s, '\\', (size_t)n))
+        Py_RETURN_NONE;
+    if (n >= 16 && ns_b64_suspect(s, n)) Py_RETURN_NONE;
+
+    unsigned char stack[2 * NS_STACK];
+    unsigned char *a = stack;
+    if (n > NS_STACK) {
+        a = (unsigned char *)PyMem_Malloc(2 * (size_t)n);
+        if (!a) return PyErr_NoMemory();
+    }
+    unsigned char *b = a + (n > NS_STACK ? n : NS_STACK);
+
+    /* remove_nulls + lowercase (ASCII) */
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == 0) continue;
+        a[m++] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+    }
+    const unsigned char *cur = a;
+    if (m >= 2 && memchr(a, '*', (size_t)m)) {
+        m = ns_remove_comments(a, m, b);
+        cur = b;
+    }
+    unsigned char *out_buf = cur == a ? b : a;
+    m = ns_compress_ws(cur, m, out_buf);
+    if (m > max_chars) m = max_chars;
+
+    PyObject *out = PyUnicode_New(m, 127);
+    if (out) memcpy(PyUnicode_1BYTE_DATA(out), out_buf, (size_t)m);
+    if (a != stack) PyMem_Free(a);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"normalize_simple", (PyCFunction)(void (*)(void))normalize_simple, METH_FASTCALL,
+     "normalize_simple(value, max_chars, /) -> str | None\n\n"
+     "transforms.normalize for plain ASCII text (no %, &, \\\\ or base64 run the chain would "
+     "decode); None for anything else."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_fastpath",
+    .m_doc = "C accelerator for the WAF scorer.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
 
 PyMODINIT_FUNC PyInit__fastpath(void) {
     if (PyType_Ready(&EngineType) < 0) return NULL;

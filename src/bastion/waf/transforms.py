@@ -13,6 +13,12 @@ import unicodedata
 from collections.abc import Callable
 from html.entities import html5
 
+_normalize_simple: Callable[[str, int], str | None] | None
+try:
+    from bastion.waf._fastpath import normalize_simple as _normalize_simple
+except ImportError:  # pragma: no cover - the C accelerator is optional
+    _normalize_simple = None
+
 __all__ = [
     "TRANSFORMS",
     "base64_decode_plausible",
@@ -418,8 +424,15 @@ def normalize(value: str | bytes, *, max_chars: int = 8192, max_depth: int = 4) 
     then NFKC fold, NUL removal, lowercase, comment removal and whitespace compression.
     A ``+`` is not turned into a space here.
     """
-    if isinstance(value, str) and _is_normal(value):
-        return value[:max_chars]
+    if isinstance(value, str):
+        if _is_normal(value):
+            return value[:max_chars]
+        if _normalize_simple is not None:
+            # C fast path for plain ASCII text the chain only lowercases, uncomments and
+            # squeezes; None means it needs the full chain.
+            fast = _normalize_simple(value, max_chars)
+            if fast is not None:
+                return fast
     return _chain(value, max_chars, max_depth, None)
 
 
