@@ -170,22 +170,28 @@ class Scorer:
                     truncated[r] = True
                     break
 
-        rows: list[list[float]] = [_NO_ROW] * len(texts)
-        if misses:
-            computed = self.model.logits(
-                [texts[i] for i in misses], bytes(kinds[i] for i in misses)
-            ).tolist()
-            for i, row in zip(misses, computed, strict=True):
+        logits: FloatArray | None = None
+        if not cached_rows:  # every window is new: one model call over all of them
+            logits = self.model.logits(texts, bytes(kinds))
+            rows = logits.tolist()
+        else:
+            rows = [_NO_ROW] * len(texts)
+            if misses:
+                computed = self.model.logits(
+                    [texts[i] for i in misses], bytes(kinds[i] for i in misses)
+                ).tolist()
+                for i, row in zip(misses, computed, strict=True):
+                    rows[i] = row
+            for i, row in cached_rows:
                 rows[i] = row
-        for i, row in cached_rows:
-            rows[i] = row
         for key, a, b, length in new_entries:
             cache.put(key, (tuple(texts[a:b]), rows[a:b], length))
         # Calibration is monotone, so the max over windows can be taken on logits.
         if len(texts) <= _SMALL_BATCH_WINDOWS:
             scores, best_window = self._reduce_small(rows, owners, len(requests))
         else:
-            logits = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(HEADS))
+            if logits is None:
+                logits = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(HEADS))
             scores, best_window = self._reduce_numpy(logits, owners, len(requests), explain)
 
         results = []
