@@ -6,6 +6,7 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,20 @@ class _InputCache:
         self.young[key] = entry
 
 
+@dataclass(slots=True)
+class _Windows:
+    """Model windows of a batch and where each came from."""
+
+    has_inputs: list[bool]
+    truncated: list[bool]
+    texts: list[str] = field(default_factory=list)
+    kinds: bytearray = field(default_factory=bytearray)
+    owners: list[tuple[int, Input]] = field(default_factory=list)  # (request index, input)
+    misses: list[int] = field(default_factory=list)  # windows the model must score
+    cached_rows: list[tuple[int, list[float]]] = field(default_factory=list)
+    new_entries: list[tuple[tuple[int, str], int, int, int]] = field(default_factory=list)
+
+
 class Scorer:
     """Scores HTTP requests with a loaded WAF model. Thread-safe for concurrent reads."""
 
@@ -111,81 +126,9 @@ class Scorer:
         self, requests: Sequence[HttpRequest], *, explain: bool = False
     ) -> list[WafResult]:
         """Score many requests in one model call (the fast path for throughput)."""
-        texts: list[str] = []
-        kinds = bytearray()
-        owners: list[tuple[int, Input]] = []
-        cached_rows: list[tuple[int, list[float]]] = []
-        misses: list[int] = []
-        new_entries: list[tuple[tuple[int, str], int, int, int]] = []
-        has_inputs = [False] * len(requests)
-        truncated = [False] * len(requests)
-        cache = self._cache
-        for r, request in enumerate(requests):
-            extracted = extract_inputs(request, self.limits)
-            truncated[r] = extracted.truncated
-            budget = MAX_TEXT_PER_REQUEST
-            for inp in extracted.inputs:
-                has_inputs[r] = True
-                value, kind = inp.value, inp.kind
-                # Only short tokens and paths can be plain (see _PLAIN_RAW_*).
-                if (len(value) <= 15 or kind == "path") and _is_plain_raw(value, kind):
-                    continue
-                code = _KIND_CODES.get(kind, _VALUE_CODE)
-                key = (code, value)
-                cacheable = len(value) <= _CACHE_MAX_VALUE
-                hit = cache.get(key) if cacheable else None
-                if hit is not None and hit[2] <= budget:
-                    budget -= hit[2]
-                    for window, row in zip(hit[0], hit[1], strict=True):
-                        cached_rows.append((len(texts), row))
-                        texts.append(window)
-                        kinds.append(code)
-                        owners.append((r, inp))
-                    continue
-                text = normalize(value)
-                if is_inert(text, kind):
-                    if cacheable:
-                        cache.put(key, ((), [], 0))
-                    continue
-                if len(text) > budget:
-                    text = text[:budget]
-                    truncated[r] = True
-                    cacheable = False
-                budget -= len(text)
-                first = len(texts)
-                if len(text) <= F.WINDOW_CHARS:
-                    misses.append(first)
-                    texts.append(text)
-                    kinds.append(code)
-                    owners.append((r, inp))
-                else:
-                    for _, window in F.windows(text):
-                        misses.append(len(texts))
-                        texts.append(window)
-                        kinds.append(code)
-                        owners.append((r, inp))
-                if cacheable:
-                    new_entries.append((key, first, len(texts), len(text)))
-                if budget <= 0:
-                    truncated[r] = True
-                    break
-
-        logits: FloatArray | None = None
-        if not cached_rows:  # every window is new: one model call over all of them
-            logits = self.model.logits(texts, bytes(kinds))
-            rows = logits.tolist()
-        else:
-            rows = [_NO_ROW] * len(texts)
-            if misses:
-                computed = self.model.logits(
-                    [texts[i] for i in misses], bytes(kinds[i] for i in misses)
-                ).tolist()
-                for i, row in zip(misses, computed, strict=True):
-                    rows[i] = row
-            for i, row in cached_rows:
-                rows[i] = row
-        for key, a, b, length in new_entries:
-            cache.put(key, (tuple(texts[a:b]), rows[a:b], length))
+        w = self._collect_windows(requests)
+        texts, kinds, owners = w.texts, w.kinds, w.owners
+        rows, logits = self._window_logits(w)
         # Calibration is monotone, so the max over windows can be taken on logits.
         if len(texts) <= _SMALL_BATCH_WINDOWS:
             scores, best_window = self._reduce_small(rows, owners, len(requests))
@@ -196,7 +139,7 @@ class Scorer:
 
         results = []
         for r in range(len(requests)):
-            if not has_inputs[r]:
+            if not w.has_inputs[r]:
                 results.append(WafResult.unscored())
                 continue
             sq, xs, rc, gl = scores[r]
@@ -218,8 +161,79 @@ class Scorer:
                 decider = min(expl, key=lambda head: expl[head].score, default=None)
                 if decider is not None:
                     expl["global"] = Explanation(expl[decider].location, expl[decider].snippet, gl)
-            results.append(WafResult(gl, sq, xs, rc, explanations=expl, truncated=truncated[r]))
+            results.append(WafResult(gl, sq, xs, rc, explanations=expl, truncated=w.truncated[r]))
         return results
+
+    def _collect_windows(self, requests: Sequence[HttpRequest]) -> _Windows:
+        """Extract, decode and window every input; reuse cached windows and logits."""
+        w = _Windows(has_inputs=[False] * len(requests), truncated=[False] * len(requests))
+        texts, kinds, owners = w.texts, w.kinds, w.owners
+        cache = self._cache
+        for r, request in enumerate(requests):
+            extracted = extract_inputs(request, self.limits)
+            w.truncated[r] = extracted.truncated
+            budget = MAX_TEXT_PER_REQUEST
+            for inp in extracted.inputs:
+                w.has_inputs[r] = True
+                value, kind = inp.value, inp.kind
+                # Only short tokens and paths can be plain (see _PLAIN_RAW_*).
+                if (len(value) <= 15 or kind == "path") and _is_plain_raw(value, kind):
+                    continue
+                code = _KIND_CODES.get(kind, _VALUE_CODE)
+                key = (code, value)
+                cacheable = len(value) <= _CACHE_MAX_VALUE
+                hit = cache.get(key) if cacheable else None
+                if hit is not None and hit[2] <= budget:
+                    budget -= hit[2]
+                    for window, row in zip(hit[0], hit[1], strict=True):
+                        w.cached_rows.append((len(texts), row))
+                        texts.append(window)
+                        kinds.append(code)
+                        owners.append((r, inp))
+                    continue
+                text = normalize(value)
+                if is_inert(text, kind):
+                    if cacheable:
+                        cache.put(key, ((), [], 0))
+                    continue
+                if len(text) > budget:
+                    text = text[:budget]
+                    w.truncated[r] = True
+                    cacheable = False
+                budget -= len(text)
+                first = len(texts)
+                pieces = [text] if len(text) <= F.WINDOW_CHARS else [x for _, x in F.windows(text)]
+                for window in pieces:
+                    w.misses.append(len(texts))
+                    texts.append(window)
+                    kinds.append(code)
+                    owners.append((r, inp))
+                if cacheable:
+                    w.new_entries.append((key, first, len(texts), len(text)))
+                if budget <= 0:
+                    w.truncated[r] = True
+                    break
+        return w
+
+    def _window_logits(self, w: _Windows) -> tuple[list[list[float]], FloatArray | None]:
+        """Logits of every window as lists (and as an array when computed in one call)."""
+        logits: FloatArray | None = None
+        if not w.cached_rows:  # every window is new: one model call over all of them
+            logits = self.model.logits(w.texts, bytes(w.kinds))
+            rows = logits.tolist()
+        else:
+            rows = [_NO_ROW] * len(w.texts)
+            if w.misses:
+                computed = self.model.logits(
+                    [w.texts[i] for i in w.misses], bytes(w.kinds[i] for i in w.misses)
+                ).tolist()
+                for i, row in zip(w.misses, computed, strict=True):
+                    rows[i] = row
+            for i, row in w.cached_rows:
+                rows[i] = row
+        for key, a, b, length in w.new_entries:
+            self._cache.put(key, (tuple(w.texts[a:b]), rows[a:b], length))
+        return rows, logits
 
     def _reduce_small(
         self, rows: list[list[float]], owners: list[tuple[int, Input]], n_requests: int
