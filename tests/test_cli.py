@@ -93,3 +93,16 @@ def test_oversized_line_gets_an_error_line() -> None:
     big = json.dumps({"uri": "/?q=" + "a" * 100}).encode()
     out = run_score(big + b"\n" + json.dumps({"uri": "/ok"}).encode() + b"\n")
     assert len(out) == 2 and "waf" in out[0] and "waf" in out[1]
+
+
+def test_missing_model_or_input_is_a_one_line_error(tmp_path: Path) -> None:
+    for args in (["--model", str(tmp_path / "none.npz"), "-"], [str(tmp_path / "none.jsonl")]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "bastion", "waf", "score", *args],
+            input=b"",
+            capture_output=True,
+            timeout=120,
+        )
+        assert proc.returncode == 2
+        assert proc.stderr.decode().startswith("bastion: error:")
+        assert "Traceback" not in proc.stderr.decode()

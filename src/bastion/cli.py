@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,18 @@ app.add_typer(waf_app, name="waf")
 #: Lines longer than this are answered with an error instead of being parsed.
 MAX_LINE_BYTES = 32 * 1024 * 1024
 BATCH = 256
+
+
+@contextmanager
+def _fail_cleanly() -> Iterator[None]:
+    """Expected failures (a missing file, a bad model) print one line and exit with status 2."""
+    from bastion.waf.model import ModelError
+
+    try:
+        yield
+    except (ModelError, OSError) as exc:
+        typer.echo(f"bastion: error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def default_shared_root() -> Path | None:
@@ -38,7 +51,8 @@ def version() -> None:
     """Print bastion's version and the shipped WAF model version."""
     from bastion.waf import load_scorer
 
-    typer.echo(f"bastion {__version__}, WAF model {load_scorer().version}")
+    with _fail_cleanly():
+        typer.echo(f"bastion {__version__}, WAF model {load_scorer().version}")
 
 
 def _read_batches(fd: int) -> Iterator[list[bytes]]:
@@ -96,8 +110,9 @@ def waf_score(
     """Score requests: each JSON line gets a "waf" key (or an "error" key) on the output."""
     from bastion.waf import HttpRequest, RequestFormatError, load_scorer
 
-    scorer = load_scorer(model)
-    fd = sys.stdin.fileno() if source == "-" else os.open(source, os.O_RDONLY)
+    with _fail_cleanly():
+        scorer = load_scorer(model)
+        fd = sys.stdin.fileno() if source == "-" else os.open(source, os.O_RDONLY)
     out = sys.stdout
     try:
         for lines in _read_batches(fd):
@@ -175,7 +190,8 @@ def waf_eval(
 
     if not directory.is_dir():
         raise typer.BadParameter(f"{directory} is not a directory", param_hint="DIRECTORY")
-    result = evaluate_dir(load_scorer(model), directory)
+    with _fail_cleanly():
+        result = evaluate_dir(load_scorer(model), directory)
     report = write_report(result, out)
     typer.echo(format_summary(result))
     typer.echo(f"report: {report}")
