@@ -205,58 +205,63 @@ def _n(base: int, scale: float) -> int:
     return max(1, round(base * scale))
 
 
-def _mutated(rng: random.Random, bases: list[Sample], n: int) -> list[Sample]:
+#: A draw gives a candidate value and how to finish it into a sample, or None to skip it.
+_Draw = Callable[[], tuple[str, Callable[[str], Sample]] | None]
+
+
+def _distinct(n: int, draw: _Draw) -> list[Sample]:
+    """Up to ``n`` samples with distinct values, from at most ``4 * n`` draws."""
     out: list[Sample] = []
     seen: set[str] = set()
-    tries = 0
-    while len(out) < n and tries < n * 4 and bases:
-        tries += 1
-        base = rng.choice(bases)
-        value = mutate(
-            base.value,
-            base.label,
-            rng,
-            n_ops=weighted(rng, ((1, 2.0), (2, 3.0), (3, 3.0), (4, 1.5), (6, 0.5))),
-        )
-        if value == base.value or value in seen:
+    for _ in range(n * 4):
+        if len(out) >= n:
+            break
+        got = draw()
+        if got is None or got[0] in seen:
             continue
-        seen.add(value)
-        origin = "shared" if base.source.startswith("shared:") else "gen"
-        out.append(
-            Sample(value, base.kind, base.label, f"gen:{base.label}:mutated:{origin}", base.group)
-        )
+        seen.add(got[0])
+        out.append(got[1](got[0]))
     return out
+
+
+def _mutated(rng: random.Random, bases: list[Sample], n: int) -> list[Sample]:
+    def draw() -> tuple[str, Callable[[str], Sample]] | None:
+        base = rng.choice(bases)
+        n_ops = weighted(rng, ((1, 2.0), (2, 3.0), (3, 3.0), (4, 1.5), (6, 0.5)))
+        value = mutate(base.value, base.label, rng, n_ops=n_ops)
+        if value == base.value:
+            return None
+        origin = "shared" if base.source.startswith("shared:") else "gen"
+        source = f"gen:{base.label}:mutated:{origin}"
+        return value, lambda v: Sample(v, base.kind, base.label, source, base.group)
+
+    return _distinct(n, draw) if bases else []
 
 
 def _encoded(rng: random.Random, bases: list[Sample], n: int) -> list[Sample]:
-    out: list[Sample] = []
-    seen: set[str] = set()
-    tries = 0
-    while len(out) < n and tries < n * 4 and bases:
-        tries += 1
+    def draw() -> tuple[str, Callable[[str], Sample]] | None:
         base = rng.choice(bases)
         scheme = pick_scheme(rng)
         value = encode(base.value, rng, scheme)
-        if value == base.value or value in seen:
-            continue
-        seen.add(value)
-        kind = "header" if rng.random() < 0.12 else "value"
-        if kind == "header":
-            value = header_safe(value)
-        out.append(
-            Sample(value, kind, base.label, f"gen:{base.label}:encoded:{scheme}", base.group)
-        )
-    return out
+        if value == base.value:
+            return None
+
+        def finish(v: str) -> Sample:
+            kind = "header" if rng.random() < 0.12 else "value"
+            if kind == "header":
+                v = header_safe(v)
+            return Sample(v, kind, base.label, f"gen:{base.label}:encoded:{scheme}", base.group)
+
+        return value, finish
+
+    return _distinct(n, draw) if bases else []
 
 
 def _in_context(rng: random.Random, vector: str, n: int) -> list[Sample]:
     """Grammar payloads as carried by other input kinds: header values, raw URL paths, text bodies."""
-    out: list[Sample] = []
-    seen: set[str] = set()
     gen = _PAYLOADS[vector]
-    tries = 0
-    while len(out) < n and tries < n * 4:
-        tries += 1
+
+    def draw() -> tuple[str, Callable[[str], Sample]]:
         payload, key = gen(rng)
         kind = weighted(rng, (("header", 0.5), ("path", 0.3), ("raw", 0.2)))
         if kind == "header":
@@ -279,13 +284,10 @@ def _in_context(rng: random.Random, vector: str, n: int) -> list[Sample]:
                 if rng.random() < 0.5
                 else payload
             )
-        if value in seen:
-            continue
-        seen.add(value)
-        out.append(
-            Sample(value, kind, vector, f"gen:{vector}:context:{kind}", f"gen:{vector}:{key}")
-        )
-    return out
+        source, group = f"gen:{vector}:context:{kind}", f"gen:{vector}:{key}"
+        return value, lambda v: Sample(v, kind, vector, source, group)
+
+    return _distinct(n, draw)
 
 
 def _benign_raw(rng: random.Random, n: int) -> list[Sample]:
