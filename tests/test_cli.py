@@ -63,7 +63,7 @@ def _batches(data: bytes, monkeypatch, max_line: int = 100) -> list[bytes]:  # t
     import os
     import threading
 
-    from bastion import cli
+    from bastion.cli import waf as cli
 
     monkeypatch.setattr(cli, "MAX_LINE_BYTES", max_line)
     read_fd, write_fd = os.pipe()
@@ -82,7 +82,7 @@ def _batches(data: bytes, monkeypatch, max_line: int = 100) -> list[bytes]:  # t
 
 
 def test_reader_reassembles_lines_and_marks_oversized(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from bastion import cli
+    from bastion.cli import waf as cli
 
     data = b'{"a": 1}\n' + b"x" * 500 + b"\n" + b"\n" + b'{"b": 2}\n{"c": 3}'
     lines = _batches(data, monkeypatch)

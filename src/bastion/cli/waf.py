@@ -1,4 +1,4 @@
-"""Command-line interface (a thin layer over the library)."""
+"""``bastion waf ...``: score, train, evaluate."""
 
 from __future__ import annotations
 
@@ -6,53 +6,18 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from bastion import __version__
+from bastion.cli._common import default_shared_root, fail_cleanly
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="bastion edge security.")
 waf_app = typer.Typer(no_args_is_help=True, help="WAF attack score: score, train, evaluate.")
-app.add_typer(waf_app, name="waf")
 
 #: Lines longer than this are answered with an error instead of being parsed.
 MAX_LINE_BYTES = 32 * 1024 * 1024
 BATCH = 256
-
-
-@contextmanager
-def _fail_cleanly() -> Iterator[None]:
-    """Expected failures (a missing file, a bad model) print one line and exit with status 2."""
-    from bastion.waf.model import ModelError
-
-    try:
-        yield
-    except (ModelError, OSError) as exc:
-        typer.echo(f"bastion: error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def default_shared_root() -> Path | None:
-    """``$BASTION_SHARED`` or the ``../shared`` directory beside the checkout, when present."""
-    env = os.environ.get("BASTION_SHARED")
-    candidates = [Path(env)] if env else []
-    candidates += [Path.cwd() / ".." / "shared", Path(__file__).resolve().parents[3] / "shared"]
-    for c in candidates:
-        if (c / "datasets" / "waf").is_dir():
-            return c.resolve()
-    return None
-
-
-@app.command()
-def version() -> None:
-    """Print bastion's version and the shipped WAF model version."""
-    from bastion.waf import load_scorer
-
-    with _fail_cleanly():
-        typer.echo(f"bastion {__version__}, WAF model {load_scorer().version}")
 
 
 def _read_batches(fd: int) -> Iterator[list[bytes]]:
@@ -110,7 +75,7 @@ def waf_score(
     """Score requests: each JSON line gets a "waf" key (or an "error" key) on the output."""
     from bastion.waf import HttpRequest, RequestFormatError, load_scorer
 
-    with _fail_cleanly():
+    with fail_cleanly():
         scorer = load_scorer(model)
         fd = sys.stdin.fileno() if source == "-" else os.open(source, os.O_RDONLY)
     out = sys.stdout
@@ -190,7 +155,7 @@ def waf_eval(
 
     if not directory.is_dir():
         raise typer.BadParameter(f"{directory} is not a directory", param_hint="DIRECTORY")
-    with _fail_cleanly():
+    with fail_cleanly():
         result = evaluate_dir(load_scorer(model), directory)
     report = write_report(result, out)
     typer.echo(format_summary(result))
@@ -212,8 +177,3 @@ def waf_gen_eval(
             for request, label in items:
                 f.write(json.dumps({**request.to_json(), "label": label}) + "\n")
         typer.echo(f"{name}: {len(items)}")
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()

@@ -1,0 +1,28 @@
+"""Command-line interface: a thin layer over the library, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from bastion import __version__
+from bastion.cli._common import default_shared_root, fail_cleanly
+from bastion.cli.waf import waf_app
+
+__all__ = ["app", "default_shared_root", "main"]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="bastion edge security.")
+app.add_typer(waf_app, name="waf")
+
+
+@app.command()
+def version() -> None:
+    """Print bastion's version and the shipped WAF model version."""
+    from bastion.waf import load_scorer
+
+    with fail_cleanly():
+        typer.echo(f"bastion {__version__}, WAF model {load_scorer().version}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
