@@ -1,0 +1,141 @@
+"""Settings: one validated object from environment variables and an optional TOML file.
+
+Precedence, highest first: explicit overrides (CLI options), ``BASTION_*`` environment
+variables, the TOML file (``--config`` or ``$BASTION_CONFIG``), built-in defaults.
+Nested settings use ``__`` in environment variables (``BASTION_DATABASE_URL`` is flat;
+rules are only set from the TOML file). Errors name the setting and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "BASTION_"
+CONFIG_ENV = "BASTION_CONFIG"
+_config_file: ContextVar[Path | None] = ContextVar("bastion_config_file", default=None)
+
+
+class ConfigError(ValueError):
+    """Invalid settings; the message names every offending setting."""
+
+
+class RuleConfig(BaseModel):
+    """One rule as written in the config file (compiled by :mod:`bastion.rules`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    expression: str = Field(min_length=1)
+    action: Literal["block", "log", "challenge", "skip"]
+    description: str = ""
+
+
+class Settings(BaseSettings):
+    """Everything bastion's service and CLI read from their environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", env_nested_delimiter="__", frozen=True
+    )
+
+    # HTTP service
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    #: gRPC port; ``None`` disables the gRPC service.
+    grpc_port: int | None = Field(None, ge=1, le=65535)
+    grpc_workers: int = Field(1, ge=1, le=64)
+    #: Largest request body the API accepts (413 above it).
+    max_body_bytes: int = Field(8 << 20, ge=1024, le=1 << 30)
+    #: Most requests in one ``POST /v1/waf/score`` batch.
+    max_batch: int = Field(1000, ge=1, le=100_000)
+    #: A client that has not sent its whole request within this many seconds gets 408.
+    request_timeout_s: float = Field(10.0, gt=0, le=600)
+    keep_alive_s: int = Field(5, ge=1, le=600)
+    #: How long shutdown waits for in-flight requests.
+    graceful_timeout_s: float = Field(30.0, ge=0, le=3600)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # Storage and caches
+    database_url: str = "sqlite:///bastion.db"
+    redis_url: str | None = None
+
+    # WAF
+    model_path: Path | None = None
+    rules: tuple[RuleConfig, ...] | None = None
+
+    # Auth
+    #: Require an API token on every non-public endpoint (turn off only on a trusted host).
+    auth_enabled: bool = True
+    #: Requests per second a token may make when it was created without its own limit.
+    default_rate_limit: float = Field(1000.0, gt=0)
+    #: Seconds a verified token stays cached in a worker (revocation takes effect within it).
+    token_cache_s: float = Field(5.0, ge=0, le=300)
+    #: Optional bootstrap admin token read from the environment (never logged).
+    admin_token: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if not scheme.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                "must start with sqlite:// or postgresql:// (or postgresql+psycopg://)"
+            )
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def _describe(loc: tuple[int | str, ...]) -> str:
+    name = ".".join(str(part) for part in loc)
+    top = str(loc[0]) if loc else ""
+    env = f"{ENV_PREFIX}{top.upper()}"
+    return f"{name} ({env} or '{top}' in the config file)" if top else name
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read and validate the settings; raises :class:`ConfigError` naming each bad setting."""
+    path = config_file if config_file is not None else os.environ.get(CONFIG_ENV) or None
+    path = Path(path) if path is not None else None
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            with path.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    token = _config_file.set(path)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = [f"{_describe(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(problems)) from None
+    finally:
+        _config_file.reset(token)
+    return settings

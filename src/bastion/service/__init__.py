@@ -1,0 +1,1 @@
+"""bastion's network service: HTTP (ASGI) and gRPC."""
