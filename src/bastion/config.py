@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -82,8 +82,8 @@ class Settings(BaseSettings):
     default_rate_limit: float = Field(1000.0, gt=0)
     #: Seconds a verified token stays cached in a worker (revocation takes effect within it).
     token_cache_s: float = Field(5.0, ge=0, le=300)
-    #: Optional bootstrap admin token read from the environment (never logged).
-    admin_token: SecretStr | None = None
+    #: Serve ``GET /metrics`` without a token (for a scraper on a private network).
+    metrics_public: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -6,12 +6,14 @@ import typer
 
 from bastion import __version__
 from bastion.cli._common import default_shared_root, fail_cleanly
+from bastion.cli.serve import serve
 from bastion.cli.waf import waf_app
 
 __all__ = ["app", "default_shared_root", "main"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="bastion edge security.")
 app.add_typer(waf_app, name="waf")
+app.command()(serve)
 
 
 @app.command()

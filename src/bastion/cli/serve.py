@@ -1,0 +1,94 @@
+"""``bastion serve``: the HTTP service under uvicorn with several worker processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bastion.config import CONFIG_ENV, ENV_PREFIX, ConfigError, Settings, load_settings
+from bastion.service.metrics import MULTIPROC_ENV
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML settings file.", show_default=False)
+]
+
+
+def load_or_exit(config: Path | None, **overrides: object) -> Settings:
+    """Settings, or a clear message and exit status 2 when they are invalid."""
+    try:
+        return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as exc:
+        typer.echo(f"bastion: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+) -> None:
+    """Run the HTTP API (and gRPC when grpc_port is set) until SIGTERM or Ctrl-C.
+
+    On SIGTERM the server stops accepting connections and lets in-flight requests finish
+    (up to graceful_timeout_s); a worker that dies is replaced.
+    """
+    import uvicorn
+
+    from bastion.store.db import Database
+
+    settings = load_or_exit(config, host=host, port=port, workers=workers)
+    # Workers rebuild the settings from the environment: hand them the same inputs.
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config.resolve())
+    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
+        if value is not None:
+            os.environ[f"{ENV_PREFIX}{name}"] = str(value)
+    # Migrate once here, not racing in every worker.
+    Database(settings.database_url).upgrade()
+
+    metrics_dir = Path(tempfile.mkdtemp(prefix="bastion-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(metrics_dir)
+    grpc_process = _start_grpc(settings)
+    try:
+        uvicorn.run(
+            "bastion.service.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            http="httptools",
+            loop="uvloop",
+            access_log=False,
+            log_level=settings.log_level,
+            timeout_keep_alive=settings.keep_alive_s,
+            timeout_graceful_shutdown=int(settings.graceful_timeout_s),
+            backlog=4096,
+            server_header=False,
+        )
+    finally:
+        if grpc_process is not None:
+            grpc_process.terminate()
+            grpc_process.join(settings.graceful_timeout_s)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _start_grpc(settings: Settings) -> multiprocessing.process.BaseProcess | None:
+    if settings.grpc_port is None:
+        return None
+    from bastion.service.grpc.server import serve as serve_grpc
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=serve_grpc,
+        args=(f"{settings.host}:{settings.grpc_port}",),
+        kwargs={"workers": settings.grpc_workers, "model_path": settings.model_path},
+        name="bastion-grpc",
+    )
+    process.start()
+    return process

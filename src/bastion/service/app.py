@@ -1,0 +1,210 @@
+"""The ASGI application: ``create_app(settings)`` builds everything one worker needs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from bastion import __version__
+from bastion.auth.ratelimit import LocalRateLimiter, RedisRateLimiter
+from bastion.auth.roles import Permission
+from bastion.auth.tokens import CachedAuthenticator, Principal, TokenStore
+from bastion.config import Settings, load_settings
+from bastion.rules import DEFAULT_RULE_SPECS, RuleSet, RuleSpec, compile_rules
+from bastion.service import edge, metrics
+from bastion.service.openapi import SCORE_OPENAPI
+from bastion.service.protection import ProtectionMiddleware
+from bastion.service.scoring import ScoreInputError, ScoringService, parse_score_body, verdict_json
+from bastion.service.security import Gate, require
+from bastion.store.db import Database
+from bastion.waf.scorer import Scorer, load_scorer
+
+log = logging.getLogger("bastion.service")
+
+#: Batches larger than this are scored on a worker thread so the event loop stays responsive.
+_INLINE_BATCH = 16
+PUBLIC_ROUTES = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
+
+
+@dataclass
+class ServiceState:
+    """What one worker holds for its lifetime."""
+
+    settings: Settings
+    scoring: ScoringService
+    database: Database
+
+
+def build_rules(settings: Settings) -> RuleSet:
+    """The configured rules, or the defaults (log below 40, block below 20)."""
+    if settings.rules is None:
+        return compile_rules(DEFAULT_RULE_SPECS)
+    specs = [RuleSpec(r.id, r.expression, r.action, r.description) for r in settings.rules]
+    return compile_rules(specs)
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
+
+
+def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None) -> FastAPI:
+    """The service for ``settings`` (read from the environment when omitted)."""
+    settings = settings if settings is not None else load_settings()
+    rules = build_rules(settings)
+    scorer = scorer if scorer is not None else load_scorer(settings.model_path)
+    database = Database(settings.database_url)
+    database.upgrade()
+    scoring = ScoringService(scorer, rules)
+    state = ServiceState(settings, scoring, database)
+    limiter: LocalRateLimiter | RedisRateLimiter
+    if settings.redis_url:
+        limiter, share = RedisRateLimiter(settings.redis_url), 1.0
+    else:
+        limiter, share = LocalRateLimiter(), 1.0 / settings.workers
+    authenticator = (
+        CachedAuthenticator(TokenStore(database), settings.token_cache_s)
+        if settings.auth_enabled
+        else None
+    )
+    gate = Gate(authenticator, limiter, settings.default_rate_limit, share)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info(
+            "bastion %s ready: model %s, %d rules, database %s, auth %s",
+            __version__,
+            scorer.version,
+            len(rules),
+            settings.database_url.split(":", 1)[0],
+            "on" if authenticator else "OFF",
+        )
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="bastion",
+        version=__version__,
+        summary="Edge security: WAF attack scores, rules and edge checks.",
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.state.bastion = state
+    app.state.gate = gate
+    routes = frozenset({"/v1/waf/score", edge.EDGE_PATH, "/metrics", *PUBLIC_ROUTES})
+    app.add_middleware(
+        ProtectionMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        timeout_s=settings.request_timeout_s,
+        routes=routes,
+    )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return _json({"error": exc.detail}, exc.status_code, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _json({"error": f"{where}: {first.get('msg', 'invalid request')}"}, 400)
+
+    score_dep = Annotated[Principal | None, Depends(require(Permission("waf.score")))]
+
+    @app.post(
+        "/v1/waf/score",
+        tags=["waf"],
+        summary="Score one HTTP request, or a batch of them",
+        openapi_extra=SCORE_OPENAPI,
+        response_class=JSONResponse,
+    )
+    async def waf_score(request: Request, principal: score_dep, explain: bool = False) -> Response:
+        """Attack scores (1-99 per vector, 1 = attack) and the rules' decision.
+
+        Send one request object (the same JSON as ``bastion waf score``), or
+        ``{"requests": [...]}`` for a batch; each batch item is answered in order, a
+        malformed item with an ``error`` instead of scores.
+        """
+        raw = await request.body()
+        try:
+            items, is_batch = parse_score_body(raw, max_batch=settings.max_batch)
+        except ScoreInputError as exc:
+            return _json({"error": str(exc)}, 400)
+        good = [item.request for item in items if item.request is not None]
+        if len(good) > _INLINE_BATCH:
+            verdicts = await run_in_threadpool(scoring.judge, good, explain=explain)
+        else:
+            verdicts = scoring.judge(good, explain=explain)
+        if not is_batch:
+            return _json({"model": scoring.version, **verdict_json(verdicts[0], items[0].item_id)})
+        it = iter(verdicts)
+        results = [
+            verdict_json(next(it), item.item_id)
+            if item.request is not None
+            else (
+                {"id": item.item_id, "error": item.error}
+                if item.item_id is not None
+                else {"error": item.error}
+            )
+            for item in items
+        ]
+        return _json({"model": scoring.version, "results": results})
+
+    @app.api_route(
+        edge.EDGE_PATH,
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        tags=["edge"],
+        summary="nginx auth_request check of the original request",
+        status_code=204,
+        responses={403: {"description": "Blocked by a rule; scores in X-Bastion-* headers."}},
+    )
+    async def edge_check(request: Request, principal: score_dep) -> Response:
+        """Score the request nginx is about to proxy: 204 lets it through, 403 blocks it.
+
+        nginx sends the original method and URI in ``X-Original-Method`` and
+        ``X-Original-URI`` and the client's headers as they came; the scores come back in
+        ``X-Bastion-Score``, ``-Sqli``, ``-Xss``, ``-Rce``, ``-Class`` and the decision in
+        ``X-Bastion-Action``.
+        """
+        body = await request.body()
+        try:
+            original = edge.original_request(request.scope["headers"], body)
+        except edge.EdgeRequestError as exc:
+            return _json({"error": str(exc)}, 400)
+        verdict = scoring.judge([original])[0]
+        return edge.edge_response(verdict, scoring.version)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
+    async def healthz() -> Response:
+        return _json({"status": "ok"})
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness: model loaded and database reachable")
+    async def readyz() -> Response:
+        db_ok = await run_in_threadpool(database.ping)
+        body = {"status": "ready" if db_ok else "unavailable", "model": scoring.version}
+        body["database"] = "ok" if db_ok else "unreachable"
+        return _json(body, 200 if db_ok else 503)
+
+    async def metrics_gate(request: Request) -> None:
+        if not settings.metrics_public:
+            gate.check(request, Permission("metrics.read"))
+
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics of all workers",
+        dependencies=[Depends(metrics_gate)],
+    )
+    async def prometheus_metrics() -> Response:
+        data, content_type = metrics.render()
+        return Response(data, media_type=content_type)
+
+    return app

@@ -1,0 +1,68 @@
+"""nginx ``auth_request`` integration: rebuild the original request, answer 204 or 403.
+
+nginx runs the check as a subrequest before proxying. The subrequest carries the client's
+headers unchanged plus a few that nginx adds (see ``deploy/nginx/bastion.conf``): the
+original method and URI, and bastion's own token. Those added headers are removed before
+scoring, so the score is the score of the request the client sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi.responses import Response
+
+from bastion.service.scoring import Verdict
+from bastion.waf.request import HttpRequest
+
+EDGE_PATH = "/v1/edge/check"
+ORIGINAL_URI = b"x-original-uri"
+ORIGINAL_METHOD = b"x-original-method"
+#: Headers nginx adds to the subrequest; not part of the client's request.
+ADDED_BY_NGINX = frozenset(
+    {ORIGINAL_URI, ORIGINAL_METHOD, b"x-bastion-token", b"content-length", b"connection"}
+)
+_MAX_METHOD = 32
+
+
+class EdgeRequestError(ValueError):
+    """The subrequest lacks what the edge check needs (a misconfigured nginx)."""
+
+
+def original_request(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> HttpRequest:
+    """The client's request as nginx described it in the subrequest."""
+    uri = method = None
+    kept: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name == ORIGINAL_URI:
+            uri = value.decode("latin-1")
+        elif name == ORIGINAL_METHOD:
+            method = value.decode("latin-1")
+        elif name not in ADDED_BY_NGINX:
+            kept.append((name.decode("latin-1"), value.decode("latin-1")))
+    if uri is None:
+        raise EdgeRequestError(
+            "X-Original-URI is missing: nginx must send "
+            "'proxy_set_header X-Original-URI $request_uri;' (see deploy/nginx/bastion.conf)"
+        )
+    if not method or len(method) > _MAX_METHOD or not method.isalpha():
+        raise EdgeRequestError("X-Original-Method is missing or not an HTTP method")
+    return HttpRequest(method.upper(), uri or "/", tuple(kept), body)
+
+
+def edge_response(verdict: Verdict, model_version: str) -> Response:
+    """204 (pass) or 403 (block) with the scores in ``X-Bastion-*`` headers."""
+    result, decision = verdict.result, verdict.decision
+    headers = {
+        "X-Bastion-Score": str(result.score),
+        "X-Bastion-Sqli": str(result.sqli),
+        "X-Bastion-Xss": str(result.xss),
+        "X-Bastion-Rce": str(result.rce),
+        "X-Bastion-Class": result.cls,
+        "X-Bastion-Action": decision.action,
+        "X-Bastion-Model": model_version,
+    }
+    if decision.rule_id is not None:
+        headers["X-Bastion-Rule"] = decision.rule_id
+    status = 403 if decision.action == "block" else 204
+    return Response(status_code=status, headers=headers)

@@ -1,0 +1,149 @@
+"""Scoring as the service does it: parse the API's JSON, score, apply the rules, render.
+
+Shared by the HTTP API, the nginx edge check and (through the same request form) the
+CLI, so every entry point answers the same request with the same scores and decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from bastion.rules import Decision, RuleContext, RuleSet
+from bastion.service import metrics
+from bastion.waf.request import HttpRequest, RequestFormatError
+from bastion.waf.result import WafResult
+from bastion.waf.scorer import Scorer
+
+#: Keys a request object may carry; anything else is rejected by name.
+REQUEST_KEYS = frozenset({"id", "method", "uri", "url", "headers", "body", "body_base64"})
+BATCH_KEYS = frozenset({"requests"})
+
+
+class ScoreInputError(ValueError):
+    """The body of a scoring call is not what the API accepts; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedItem:
+    """One request of a call, or why it could not be read."""
+
+    request: HttpRequest | None
+    item_id: Any = None
+    error: str | None = None
+
+    def error_json(self) -> dict[str, Any]:
+        """The API's JSON for an item that could not be read."""
+        out: dict[str, Any] = {} if self.item_id is None else {"id": self.item_id}
+        out["error"] = self.error
+        return out
+
+
+def parse_request_object(obj: Any, where: str) -> ParsedItem:
+    """One request object of the API; a malformed one becomes an item with an error."""
+    if not isinstance(obj, dict):
+        return ParsedItem(None, error=f"{where} must be a JSON object, got {type(obj).__name__}")
+    unknown = obj.keys() - REQUEST_KEYS
+    if unknown:
+        names = ", ".join(sorted(repr(k) for k in unknown))
+        allowed = ", ".join(sorted(REQUEST_KEYS))
+        return ParsedItem(
+            None, obj.get("id"), f"{where} has unknown field(s) {names}; allowed: {allowed}"
+        )
+    try:
+        return ParsedItem(HttpRequest.from_json(obj), obj.get("id"))
+    except RequestFormatError as exc:
+        return ParsedItem(None, obj.get("id"), f"{where}: {exc}")
+
+
+def parse_score_body(raw: bytes, *, max_batch: int) -> tuple[list[ParsedItem], bool]:
+    """The items of a ``POST /v1/waf/score`` body and whether it was a batch.
+
+    Raises :class:`ScoreInputError` when the body as a whole is unusable (not JSON, not
+    UTF-8, a batch that is too large); a single bad item in a batch is reported per item.
+    """
+    if not raw:
+        raise ScoreInputError("the request body is empty; send a JSON request object")
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ScoreInputError(f"the body is not valid JSON (UTF-8): {exc}") from None
+    if isinstance(doc, dict) and "requests" in doc:
+        extra = doc.keys() - BATCH_KEYS
+        if extra:
+            names = ", ".join(sorted(repr(k) for k in extra))
+            raise ScoreInputError(f"a batch has only 'requests'; unknown field(s) {names}")
+        items = doc["requests"]
+        if not isinstance(items, list):
+            raise ScoreInputError("'requests' must be a list of request objects")
+        if len(items) > max_batch:
+            raise ScoreInputError(f"'requests' has {len(items)} items; the limit is {max_batch}")
+        return [parse_request_object(o, f"requests[{i}]") for i, o in enumerate(items)], True
+    item = parse_request_object(doc, "the request")
+    if item.error is not None:
+        raise ScoreInputError(item.error)
+    return [item], False
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Scores of one request and what the rules decided."""
+
+    result: WafResult
+    decision: Decision
+
+
+class ScoringService:
+    """A scorer plus the rule set, recording metrics for every verdict."""
+
+    def __init__(self, scorer: Scorer, rules: RuleSet) -> None:
+        self.scorer = scorer
+        self.rules = rules
+        self.version = scorer.version
+        self._scored = {
+            cls: metrics.WAF_SCORED.labels(self.version, cls)
+            for cls in ("attack", "likely_attack", "likely_clean", "clean", "unscored")
+        }
+        self._actions = {
+            action: metrics.WAF_ACTIONS.labels(self.version, action)
+            for action in ("allow", "block", "challenge")
+        }
+
+    def judge(self, requests: Sequence[HttpRequest], *, explain: bool = False) -> list[Verdict]:
+        """Score the requests and decide each one."""
+        results = self.scorer.score_batch(list(requests), explain=explain)
+        verdicts = []
+        for request, result in zip(requests, results, strict=True):
+            ctx = RuleContext.from_result(
+                result, method=request.method, host=_host(request), path=request.path
+            )
+            decision = self.rules.evaluate(ctx)
+            self._scored[result.cls].inc()
+            self._actions[decision.action].inc()
+            verdicts.append(Verdict(result, decision))
+        return verdicts
+
+
+def _host(request: HttpRequest) -> str:
+    host = request.header("host") or ""
+    return host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host.lower()
+
+
+def verdict_json(verdict: Verdict, item_id: Any = None) -> dict[str, Any]:
+    """The API's JSON for one verdict."""
+    out: dict[str, Any] = {}
+    if item_id is not None:
+        out["id"] = item_id
+    out["waf"] = verdict.result.to_json()
+    if verdict.result.truncated:
+        out["waf"]["truncated"] = True
+    decision = verdict.decision
+    out["action"] = decision.action
+    if decision.rule_id is not None:
+        out["rule"] = decision.rule_id
+    if decision.logged:
+        out["logged"] = list(decision.logged)
+    return out
