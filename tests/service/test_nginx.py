@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 class _Upstream(http.server.BaseHTTPRequestHandler):
     """Answers 200 and echoes the X-Bastion-* headers nginx forwarded."""
 
-    seen: list[dict[str, str]] = []
+    seen: ClassVar[list[dict[str, str]]] = []
 
     def do_GET(self) -> None:
         forwarded = {

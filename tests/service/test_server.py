@@ -65,7 +65,8 @@ def test_workers_share_one_metrics_view_and_slow_clients_get_408(tmp_path: Path)
         counted = sum(
             float(v)
             for v in re.findall(
-                r'bastion_http_requests_total\{method="POST",route="/v1/waf/score",status="200"\} (\S+)',
+                r'bastion_http_requests_total\{method="POST",route="/v1/waf/score",'
+                r'status="200"\} (\S+)',
                 text,
             )
         )

@@ -117,19 +117,13 @@ class ScoringService:
         results = self.scorer.score_batch(list(requests), explain=explain)
         verdicts = []
         for request, result in zip(requests, results, strict=True):
-            ctx = RuleContext.from_result(
-                result, method=request.method, host=_host(request), path=request.path
-            )
+            host = request.header("host") or ""
+            ctx = RuleContext.from_result(result, method=request.method, host=host, path=request.path)
             decision = self.rules.evaluate(ctx)
             self._scored[result.cls].inc()
             self._actions[decision.action].inc()
             verdicts.append(Verdict(result, decision))
         return verdicts
-
-
-def _host(request: HttpRequest) -> str:
-    host = request.header("host") or ""
-    return host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host.lower()
 
 
 def verdict_json(verdict: Verdict, item_id: Any = None) -> dict[str, Any]:
