@@ -1,0 +1,1 @@
+"""Alembic migrations of bastion's schema (run by ``bastion.store.Database.upgrade``)."""
