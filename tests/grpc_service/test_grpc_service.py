@@ -7,10 +7,10 @@ import threading
 import time
 from collections.abc import Iterator
 
+import grpc
 import pytest
 from grpc_helpers import mixed_requests, running_server
 
-import grpc
 from bastion.service.grpc.convert import to_proto_request
 from bastion.service.grpc.v1 import waf_pb2 as pb
 from bastion.service.grpc.v1 import waf_pb2_grpc as pb_grpc

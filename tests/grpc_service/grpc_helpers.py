@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import grpc
+
 from bastion.service.grpc.server import build_server
 from bastion.service.grpc.v1 import waf_pb2_grpc as pb_grpc
 from bastion.waf import HttpRequest

@@ -1,7 +1,7 @@
 """Shared fixtures of the gRPC service tests: scorers and a real server on 127.0.0.1.
 
-There is deliberately no ``__init__.py`` here: with it, pytest would put ``tests/`` on
-sys.path and this folder would shadow the ``grpc`` library.
+(The folder is not named ``tests/grpc``: ruff, with ``tests`` among its source roots, would
+then take the ``grpc`` library for a first-party module everywhere.)
 """
 
 from __future__ import annotations
