@@ -19,7 +19,6 @@ from collections.abc import Callable
 from concurrent import futures
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import grpc
 
@@ -47,7 +46,7 @@ def build_server(
     max_concurrent_rpcs: int | None = None,
     stream_batch: int = 64,
     reuse_port: bool = False,
-) -> Any:
+) -> grpc.Server:
     """A ``grpc.Server`` (not started, no port) serving ``bastion.v1.WafScoring``.
 
     ``authorize`` gets each call's bearer token (None when absent) and refuses the call
@@ -93,8 +92,10 @@ def serve(
     SIGTERM or SIGINT (to this process; it is passed on to the workers) each worker stops
     taking new calls and lets those in flight finish for up to ``grace_s`` seconds.
     Returns when every worker has exited; raises RuntimeError if one failed (its exit
-    status is named), after stopping the others. Workers are started with the "spawn"
-    method, so a script calling this needs an ``if __name__ == "__main__":`` guard.
+    status is named), after stopping the others. Call it from the main thread (it installs
+    signal handlers, restored on return). Workers are started with the "spawn" method, so
+    a script calling this needs an ``if __name__ == "__main__":`` guard. Workers log to
+    stderr (INFO) unless logging is configured in them.
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
@@ -168,12 +169,18 @@ def _worker(
     threads: int,
 ) -> None:
     """One worker process: serve until SIGTERM/SIGINT, then stop gracefully."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(processName)s %(levelname)s %(message)s"
+        )
     # The handler only writes to a pipe: it runs between bytecodes of the main thread,
     # which may hold locks, so it must not take any.
     wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        os.write(wake_w, b"x")
+        with contextlib.suppress(BlockingIOError):  # a full pipe already says "stop"
+            os.write(wake_w, b"x")
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import grpc
 
@@ -34,7 +34,7 @@ def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | No
     return None
 
 
-def _abort(context: Any, code: Any, message: str) -> NoReturn:
+def _abort(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
     context.abort(code, message)
     raise AssertionError("grpc context.abort returned")  # pragma: no cover
 
@@ -58,7 +58,7 @@ class WafScoringServicer(pb_grpc.WafScoringServicer):
         self.stream_batch = stream_batch
         self.model_version = scorer.version
 
-    def _check_caller(self, context: Any) -> None:
+    def _check_caller(self, context: grpc.ServicerContext) -> None:
         if self.authorize is None:
             return
         if not self.authorize(bearer_token(context.invocation_metadata())):
@@ -86,7 +86,7 @@ class WafScoringServicer(pb_grpc.WafScoringServicer):
                 results[i] = to_score_result(items[i].id, result, self.model_version)
         return [r for r in results if r is not None]
 
-    def Score(self, request: pb.ScoreRequest, context: Any) -> pb.ScoreResult:
+    def Score(self, request: pb.ScoreRequest, context: grpc.ServicerContext) -> pb.ScoreResult:
         self._check_caller(context)
         try:
             http = to_http_request(request.request)
@@ -95,7 +95,9 @@ class WafScoringServicer(pb_grpc.WafScoringServicer):
         result = self.scorer.score(http, explain=request.explain)
         return to_score_result(request.id, result, self.model_version)
 
-    def ScoreBatch(self, request: pb.ScoreBatchRequest, context: Any) -> pb.ScoreBatchResponse:
+    def ScoreBatch(
+        self, request: pb.ScoreBatchRequest, context: grpc.ServicerContext
+    ) -> pb.ScoreBatchResponse:
         self._check_caller(context)
         n = len(request.requests)
         if n > self.max_batch:
@@ -108,7 +110,7 @@ class WafScoringServicer(pb_grpc.WafScoringServicer):
         return pb.ScoreBatchResponse(results=self.score_items(request.requests))
 
     def ScoreStream(
-        self, request_iterator: Iterator[pb.ScoreRequest], context: Any
+        self, request_iterator: Iterator[pb.ScoreRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.ScoreResult]:
         self._check_caller(context)
         # A sync server can only block on the next message, so a reader thread moves
