@@ -22,7 +22,11 @@ _service: Iterator[Service] = make_service(
     Path(__import__("tempfile").mkdtemp(prefix="bastion-fuzz-")), load_scorer()
 )
 SERVICE = next(_service)
+#: Status codes seen per path: the fuzzer must reach both accepted and rejected calls.
+STATUSES: dict[str, set[int]] = {}
 schema = schemathesis.openapi.from_asgi("/openapi.json", SERVICE.client.app)
+# Valid calls and deliberately invalid ones (wrong types, missing and extra fields).
+schema.config.generation.update(modes=list(schemathesis.GenerationMode))
 
 
 @schema.parametrize()
@@ -38,6 +42,7 @@ def test_api_never_answers_5xx(case: schemathesis.Case) -> None:
         headers["X-Original-URI"] = "/fuzz"
         headers["X-Original-Method"] = "GET"
     response = case.call(headers=headers)
+    STATUSES.setdefault(case.path, set()).add(response.status_code)
     case.validate_response(response, checks=[not_a_server_error])
     assert response.status_code < 500, response.text
 
@@ -46,3 +51,5 @@ def test_api_never_answers_5xx(case: schemathesis.Case) -> None:
 def _close_service() -> Iterator[None]:
     yield
     _service.close()
+    seen = STATUSES.get("/v1/waf/score", set())
+    assert 200 in seen and 400 in seen, f"the fuzzer only produced {seen}"

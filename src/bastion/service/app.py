@@ -15,9 +15,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bastion import __version__
-from bastion.auth.ratelimit import LocalRateLimiter, RedisRateLimiter
-from bastion.auth.roles import Permission
-from bastion.auth.tokens import CachedAuthenticator, Principal, TokenStore
+from bastion.auth import (
+    CachedAuthenticator,
+    LocalRateLimiter,
+    Permission,
+    Principal,
+    RedisRateLimiter,
+    TokenStore,
+)
 from bastion.config import Settings, load_settings
 from bastion.rules import DEFAULT_RULE_SPECS, RuleSet, RuleSpec, compile_rules
 from bastion.service import edge, metrics
@@ -32,6 +37,8 @@ log = logging.getLogger("bastion.service")
 
 #: Batches larger than this are scored on a worker thread so the event loop stays responsive.
 _INLINE_BATCH = 16
+#: A caller whose token grants ``waf.score`` (``None`` when auth is off).
+ScoreCaller = Annotated[Principal | None, Depends(require(Permission("waf.score")))]
 PUBLIC_ROUTES = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
 
 
@@ -109,15 +116,13 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        return _json({"error": exc.detail}, exc.status_code, exc.headers)
+        return _json({"error": exc.detail}, exc.status_code, dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return _json({"error": f"{where}: {first.get('msg', 'invalid request')}"}, 400)
-
-    score_dep = Annotated[Principal | None, Depends(require(Permission("waf.score")))]
 
     @app.post(
         "/v1/waf/score",
@@ -126,7 +131,9 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         openapi_extra=SCORE_OPENAPI,
         response_class=JSONResponse,
     )
-    async def waf_score(request: Request, principal: score_dep, explain: bool = False) -> Response:
+    async def waf_score(
+        request: Request, principal: ScoreCaller, explain: bool = False
+    ) -> Response:
         """Attack scores (1-99 per vector, 1 = attack) and the rules' decision.
 
         Send one request object (the same JSON as ``bastion waf score``), or
@@ -160,13 +167,17 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
 
     @app.api_route(
         edge.EDGE_PATH,
-        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        methods=["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
+        include_in_schema=False,
+    )
+    @app.get(
+        edge.EDGE_PATH,
         tags=["edge"],
         summary="nginx auth_request check of the original request",
         status_code=204,
         responses={403: {"description": "Blocked by a rule; scores in X-Bastion-* headers."}},
     )
-    async def edge_check(request: Request, principal: score_dep) -> Response:
+    async def edge_check(request: Request, principal: ScoreCaller) -> Response:
         """Score the request nginx is about to proxy: 204 lets it through, 403 blocks it.
 
         nginx sends the original method and URI in ``X-Original-Method`` and

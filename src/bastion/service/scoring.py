@@ -118,7 +118,9 @@ class ScoringService:
         verdicts = []
         for request, result in zip(requests, results, strict=True):
             host = request.header("host") or ""
-            ctx = RuleContext.from_result(result, method=request.method, host=host, path=request.path)
+            ctx = RuleContext.from_result(
+                result, method=request.method, host=host, path=request.path
+            )
             decision = self.rules.evaluate(ctx)
             self._scored[result.cls].inc()
             self._actions[decision.action].inc()

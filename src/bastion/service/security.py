@@ -8,9 +8,13 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
-from bastion.auth.ratelimit import LocalRateLimiter, RedisRateLimiter
-from bastion.auth.roles import Permission
-from bastion.auth.tokens import CachedAuthenticator, Principal
+from bastion.auth import (
+    CachedAuthenticator,
+    LocalRateLimiter,
+    Permission,
+    Principal,
+    RedisRateLimiter,
+)
 
 #: Principal used when auth is disabled in the settings (a trusted, single-user host).
 _BEARER = "bearer "
@@ -72,6 +76,7 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Principal |
 
     async def dependency(request: Request) -> Principal | None:
         gate: Gate = request.app.state.gate
-        return gate.check(request, permission)
+        principal: Principal | None = gate.check(request, permission)
+        return principal
 
     return dependency
