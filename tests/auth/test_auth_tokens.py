@@ -42,6 +42,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
+def database(clean_database: Database) -> Database:
+    return clean_database
+
+
+@pytest.fixture
 def store(database: Database, clock: Clock) -> TokenStore:
     return TokenStore(database, clock=clock)
 
