@@ -6,12 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from bastion import __version__
@@ -19,17 +20,16 @@ from bastion.auth import (
     CachedAuthenticator,
     LocalRateLimiter,
     Permission,
-    Principal,
     RedisRateLimiter,
     TokenStore,
 )
 from bastion.config import Settings, load_settings
 from bastion.rules import DEFAULT_RULE_SPECS, RuleSet, RuleSpec, compile_rules
 from bastion.service import edge, metrics
-from bastion.service.openapi import SCORE_OPENAPI
+from bastion.service.openapi import HOT_PATHS, SECURITY_SCHEMES
 from bastion.service.protection import ProtectionMiddleware
 from bastion.service.scoring import ScoreInputError, ScoringService, parse_score_body, verdict_json
-from bastion.service.security import Gate, require
+from bastion.service.security import Gate
 from bastion.store.db import Database
 from bastion.waf.scorer import Scorer, load_scorer
 
@@ -37,8 +37,6 @@ log = logging.getLogger("bastion.service")
 
 #: Batches larger than this are scored on a worker thread so the event loop stays responsive.
 _INLINE_BATCH = 16
-#: A caller whose token grants ``waf.score`` (``None`` when auth is off).
-ScoreCaller = Annotated[Principal | None, Depends(require(Permission("waf.score")))]
 PUBLIC_ROUTES = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
 
 
@@ -124,22 +122,14 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         where = ".".join(str(p) for p in first.get("loc", ()))
         return _json({"error": f"{where}: {first.get('msg', 'invalid request')}"}, 400)
 
-    @app.post(
-        "/v1/waf/score",
-        tags=["waf"],
-        summary="Score one HTTP request, or a batch of them",
-        openapi_extra=SCORE_OPENAPI,
-        response_class=JSONResponse,
-    )
-    async def waf_score(
-        request: Request, principal: ScoreCaller, explain: bool = False
-    ) -> Response:
-        """Attack scores (1-99 per vector, 1 = attack) and the rules' decision.
+    # The two hot endpoints are plain Starlette routes: FastAPI's dependency and
+    # parameter machinery costs more than scoring a request. Their OpenAPI entries are
+    # written out in bastion.service.openapi.
+    score_permission = Permission("waf.score")
 
-        Send one request object (the same JSON as ``bastion waf score``), or
-        ``{"requests": [...]}`` for a batch; each batch item is answered in order, a
-        malformed item with an ``error`` instead of scores.
-        """
+    async def waf_score(request: Request) -> Response:
+        gate.check(request, score_permission)
+        explain = request.query_params.get("explain", "").lower() in ("1", "true", "yes")
         raw = await request.body()
         try:
             items, is_batch = parse_score_body(raw, max_batch=settings.max_batch)
@@ -154,37 +144,13 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
             return _json({"model": scoring.version, **verdict_json(verdicts[0], items[0].item_id)})
         it = iter(verdicts)
         results = [
-            verdict_json(next(it), item.item_id)
-            if item.request is not None
-            else (
-                {"id": item.item_id, "error": item.error}
-                if item.item_id is not None
-                else {"error": item.error}
-            )
+            verdict_json(next(it), item.item_id) if item.request is not None else item.error_json()
             for item in items
         ]
         return _json({"model": scoring.version, "results": results})
 
-    @app.api_route(
-        edge.EDGE_PATH,
-        methods=["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
-        include_in_schema=False,
-    )
-    @app.get(
-        edge.EDGE_PATH,
-        tags=["edge"],
-        summary="nginx auth_request check of the original request",
-        status_code=204,
-        responses={403: {"description": "Blocked by a rule; scores in X-Bastion-* headers."}},
-    )
-    async def edge_check(request: Request, principal: ScoreCaller) -> Response:
-        """Score the request nginx is about to proxy: 204 lets it through, 403 blocks it.
-
-        nginx sends the original method and URI in ``X-Original-Method`` and
-        ``X-Original-URI`` and the client's headers as they came; the scores come back in
-        ``X-Bastion-Score``, ``-Sqli``, ``-Xss``, ``-Rce``, ``-Class`` and the decision in
-        ``X-Bastion-Action``.
-        """
+    async def edge_check(request: Request) -> Response:
+        gate.check(request, score_permission)
         body = await request.body()
         try:
             original = edge.original_request(request.scope["headers"], body)
@@ -192,6 +158,21 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
             return _json({"error": str(exc)}, 400)
         verdict = scoring.judge([original])[0]
         return edge.edge_response(verdict, scoring.version)
+
+    app.add_route("/v1/waf/score", waf_score, methods=["POST"])
+    app.add_route(edge.EDGE_PATH, edge_check, methods=list(edge.EDGE_METHODS))
+
+    def openapi_schema() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            schema["paths"] = {**HOT_PATHS, **schema["paths"]}
+            schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi_schema  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> Response:

@@ -16,6 +16,8 @@ from bastion.service.scoring import Verdict
 from bastion.waf.request import HttpRequest
 
 EDGE_PATH = "/v1/edge/check"
+#: nginx sends the subrequest with the original method for some set-ups; accept them all.
+EDGE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ORIGINAL_URI = b"x-original-uri"
 ORIGINAL_METHOD = b"x-original-method"
 #: Headers nginx adds to the subrequest; not part of the client's request.

@@ -82,7 +82,31 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-SCORE_OPENAPI: dict[str, Any] = {
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "bastion API token (bst_...)"},
+    "edgeToken": {"type": "apiKey", "in": "header", "name": "X-Bastion-Token"},
+}
+
+SCORE_OPERATION: dict[str, Any] = {
+    "tags": ["waf"],
+    "summary": "Score one HTTP request, or a batch of them",
+    "description": (
+        "Attack scores (1-99 per vector, 1 = attack) and the rules' decision. Send one "
+        'request object (the same JSON as `bastion waf score`), or `{"requests": [...]}` '
+        "for a batch; each batch item is answered in order, a malformed item with an "
+        "`error` instead of scores. Needs a token with the `waf.score` permission."
+    ),
+    "operationId": "waf_score",
+    "security": [{"bearer": []}],
+    "parameters": [
+        {
+            "name": "explain",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "boolean", "default": False},
+            "description": "Add which request part and text drove each head's score.",
+        }
+    ],
     "requestBody": {
         "required": True,
         "content": {"application/json": {"schema": {"oneOf": [REQUEST_OBJECT, BATCH_OBJECT]}}},
@@ -113,4 +137,39 @@ SCORE_OPENAPI: dict[str, Any] = {
         "413": _json(ERROR, "The body is larger than the limit."),
         "429": _json(ERROR, "The token's rate limit is exceeded; see Retry-After."),
     },
+}
+
+EDGE_OPERATION: dict[str, Any] = {
+    "tags": ["edge"],
+    "summary": "nginx auth_request check of the original request",
+    "description": (
+        "Scores the request nginx is about to proxy: 204 lets it through, 403 blocks it. "
+        "nginx sends the original method and URI in `X-Original-Method` and "
+        "`X-Original-URI` and the client's headers as they came; the scores come back in "
+        "`X-Bastion-Score`, `-Sqli`, `-Xss`, `-Rce`, `-Class`, the decision in "
+        "`X-Bastion-Action` (and `X-Bastion-Rule`). See deploy/nginx/."
+    ),
+    "operationId": "edge_check",
+    "security": [{"edgeToken": []}, {"bearer": []}],
+    "parameters": [
+        {"name": "X-Original-URI", "in": "header", "required": True, "schema": {"type": "string"}},
+        {
+            "name": "X-Original-Method",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[A-Za-z]{1,32}$"},
+        },
+    ],
+    "responses": {
+        "204": {"description": "Pass; scores in the X-Bastion-* headers."},
+        "403": {"description": "Blocked by a rule; scores in the X-Bastion-* headers."},
+        "400": _json(ERROR, "X-Original-URI or X-Original-Method missing (nginx config)."),
+        "401": _json(ERROR, "Missing, unknown, revoked or expired API token."),
+    },
+}
+
+#: OpenAPI path items of the endpoints served as plain Starlette routes.
+HOT_PATHS: dict[str, Any] = {
+    "/v1/waf/score": {"post": SCORE_OPERATION},
+    "/v1/edge/check": {"get": EDGE_OPERATION},
 }

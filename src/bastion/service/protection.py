@@ -78,6 +78,8 @@ class ProtectionMiddleware:
         self.max_body_bytes = max_body_bytes
         self.timeout_s = timeout_s
         self.routes = routes
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,11 +104,12 @@ class ProtectionMiddleware:
             nonlocal received, body_done
             if body_done:  # only the body has a deadline; later reads wait for a disconnect
                 return await receive()
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
+            if time.perf_counter() >= deadline:
                 raise _ClientTooSlow
+            # asyncio.timeout, unlike wait_for, needs no extra task per read.
             try:
-                message = await asyncio.wait_for(receive(), remaining)
+                async with asyncio.timeout(deadline - time.perf_counter()):
+                    message = await receive()
             except TimeoutError:
                 raise _ClientTooSlow from None
             if message["type"] == "http.request":
@@ -152,10 +155,18 @@ class ProtectionMiddleware:
         extra = ((b"connection", b"close"),) if status in (408, 413) else ()
         await send_json(send, status, {"error": message}, extra)
 
-    @staticmethod
-    def _observe(scope: Scope, route: str, status: int, started: float) -> None:
-        metrics.HTTP_REQUESTS.labels(route, scope["method"], str(status or 500)).inc()
-        metrics.HTTP_LATENCY.labels(route).observe(time.perf_counter() - started)
+    def _observe(self, scope: Scope, route: str, status: int, started: float) -> None:
+        key = (route, scope["method"], status or 500)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = metrics.HTTP_REQUESTS.labels(route, key[1], str(key[2]))
+            if len(self._counters) < 10_000:  # methods and statuses are client-chosen
+                self._counters[key] = counter
+        counter.inc()
+        histogram = self._histograms.get(route)
+        if histogram is None:
+            histogram = self._histograms[route] = metrics.HTTP_LATENCY.labels(route)
+        histogram.observe(time.perf_counter() - started)
 
 
 def _content_length(scope: Scope) -> int | None:
