@@ -26,17 +26,16 @@ from bastion.auth import (
 from bastion.config import Settings, load_settings
 from bastion.rules import DEFAULT_RULE_SPECS, RuleSet, RuleSpec, compile_rules
 from bastion.service import edge, metrics
+from bastion.service.hotpath import HotPaths
 from bastion.service.openapi import HOT_PATHS, SECURITY_SCHEMES
 from bastion.service.protection import ProtectionMiddleware
-from bastion.service.scoring import ScoreInputError, ScoringService, parse_score_body, verdict_json
-from bastion.service.security import Gate
+from bastion.service.scoring import ScoringService
+from bastion.service.security import Gate, require
 from bastion.store.db import Database
 from bastion.waf.scorer import Scorer, load_scorer
 
 log = logging.getLogger("bastion.service")
 
-#: Batches larger than this are scored on a worker thread so the event loop stays responsive.
-_INLINE_BATCH = 16
 PUBLIC_ROUTES = frozenset({"/healthz", "/readyz", "/docs", "/openapi.json"})
 
 
@@ -105,6 +104,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     app.state.bastion = state
     app.state.gate = gate
     routes = frozenset({"/v1/waf/score", edge.EDGE_PATH, "/metrics", *PUBLIC_ROUTES})
+    app.add_middleware(HotPaths, gate=gate, scoring=scoring, max_batch=settings.max_batch)
     app.add_middleware(
         ProtectionMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -121,46 +121,6 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return _json({"error": f"{where}: {first.get('msg', 'invalid request')}"}, 400)
-
-    # The two hot endpoints are plain Starlette routes: FastAPI's dependency and
-    # parameter machinery costs more than scoring a request. Their OpenAPI entries are
-    # written out in bastion.service.openapi.
-    score_permission = Permission("waf.score")
-
-    async def waf_score(request: Request) -> Response:
-        gate.check(request, score_permission)
-        explain = request.query_params.get("explain", "").lower() in ("1", "true", "yes")
-        raw = await request.body()
-        try:
-            items, is_batch = parse_score_body(raw, max_batch=settings.max_batch)
-        except ScoreInputError as exc:
-            return _json({"error": str(exc)}, 400)
-        good = [item.request for item in items if item.request is not None]
-        if len(good) > _INLINE_BATCH:
-            verdicts = await run_in_threadpool(scoring.judge, good, explain=explain)
-        else:
-            verdicts = scoring.judge(good, explain=explain)
-        if not is_batch:
-            return _json({"model": scoring.version, **verdict_json(verdicts[0], items[0].item_id)})
-        it = iter(verdicts)
-        results = [
-            verdict_json(next(it), item.item_id) if item.request is not None else item.error_json()
-            for item in items
-        ]
-        return _json({"model": scoring.version, "results": results})
-
-    async def edge_check(request: Request) -> Response:
-        gate.check(request, score_permission)
-        body = await request.body()
-        try:
-            original = edge.original_request(request.scope["headers"], body)
-        except edge.EdgeRequestError as exc:
-            return _json({"error": str(exc)}, 400)
-        verdict = scoring.judge([original])[0]
-        return edge.edge_response(verdict, scoring.version)
-
-    app.add_route("/v1/waf/score", waf_score, methods=["POST"])
-    app.add_route(edge.EDGE_PATH, edge_check, methods=list(edge.EDGE_METHODS))
 
     def openapi_schema() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -185,15 +145,13 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         body["database"] = "ok" if db_ok else "unreachable"
         return _json(body, 200 if db_ok else 503)
 
-    async def metrics_gate(request: Request) -> None:
-        if not settings.metrics_public:
-            gate.check(request, Permission("metrics.read"))
+    metrics_gate = [] if settings.metrics_public else [Depends(require(Permission("metrics.read")))]
 
     @app.get(
         "/metrics",
         tags=["ops"],
         summary="Prometheus metrics of all workers",
-        dependencies=[Depends(metrics_gate)],
+        dependencies=metrics_gate,
     )
     async def prometheus_metrics() -> Response:
         data, content_type = metrics.render()

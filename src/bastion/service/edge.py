@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fastapi.responses import Response
-
 from bastion.service.scoring import Verdict
 from bastion.waf.request import HttpRequest
 
@@ -52,19 +50,18 @@ def original_request(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> Htt
     return HttpRequest(method.upper(), uri or "/", tuple(kept), body)
 
 
-def edge_response(verdict: Verdict, model_version: str) -> Response:
-    """204 (pass) or 403 (block) with the scores in ``X-Bastion-*`` headers."""
+def edge_answer(verdict: Verdict, model_version: str) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """204 (pass) or 403 (block), with the scores in ``X-Bastion-*`` headers."""
     result, decision = verdict.result, verdict.decision
-    headers = {
-        "X-Bastion-Score": str(result.score),
-        "X-Bastion-Sqli": str(result.sqli),
-        "X-Bastion-Xss": str(result.xss),
-        "X-Bastion-Rce": str(result.rce),
-        "X-Bastion-Class": result.cls,
-        "X-Bastion-Action": decision.action,
-        "X-Bastion-Model": model_version,
-    }
+    headers = [
+        (b"x-bastion-score", str(result.score).encode()),
+        (b"x-bastion-sqli", str(result.sqli).encode()),
+        (b"x-bastion-xss", str(result.xss).encode()),
+        (b"x-bastion-rce", str(result.rce).encode()),
+        (b"x-bastion-class", result.cls.encode()),
+        (b"x-bastion-action", decision.action.encode()),
+        (b"x-bastion-model", model_version.encode()),
+    ]
     if decision.rule_id is not None:
-        headers["X-Bastion-Rule"] = decision.rule_id
-    status = 403 if decision.action == "block" else 204
-    return Response(status_code=status, headers=headers)
+        headers.append((b"x-bastion-rule", decision.rule_id.encode()))
+    return (403 if decision.action == "block" else 204), headers

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request
 
@@ -16,8 +16,17 @@ from bastion.auth import (
     RedisRateLimiter,
 )
 
-#: Principal used when auth is disabled in the settings (a trusted, single-user host).
-_BEARER = "bearer "
+_BEARER = b"bearer "
+
+
+class AccessDenied(Exception):
+    """A refused call: HTTP status, message and response headers."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
 
 
 @dataclass
@@ -29,46 +38,54 @@ class Gate:
     default_rate: float
     #: Each worker enforces this share of a token's rate when the limiter is per process.
     rate_share: float = 1.0
+    _keys: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def check(self, request: Request, permission: Permission) -> Principal | None:
-        """The caller's principal; raises 401/403/429 as :class:`HTTPException`."""
+    def check(
+        self, headers: Iterable[tuple[bytes, bytes]], permission: Permission
+    ) -> Principal | None:
+        """The caller's principal (``None`` with auth off); raises :class:`AccessDenied`."""
         if self.authenticator is None:
             return None
-        token = _token_from(request)
+        token = token_from(headers)
         if token is None:
-            raise HTTPException(
+            raise AccessDenied(
                 401,
                 "an API token is required: send 'Authorization: Bearer <token>'",
-                headers={"WWW-Authenticate": "Bearer"},
+                {"WWW-Authenticate": "Bearer"},
             )
         principal = self.authenticator.authenticate(token)
         if principal is None:
-            raise HTTPException(
+            raise AccessDenied(
                 401,
                 "the API token is unknown, revoked or expired",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         if not principal.has(permission):
-            raise HTTPException(403, f"this token's roles do not grant '{permission.value}'")
-        rate = (principal.rate_limit or self.default_rate) * self.rate_share
-        verdict = self.limiter.allow(f"token:{principal.token_id}", rate)
+            raise AccessDenied(403, f"this token's roles do not grant '{permission.value}'")
+        limit = principal.rate_limit or self.default_rate
+        key = self._keys.get(principal.token_id)
+        if key is None:
+            key = self._keys[principal.token_id] = f"token:{principal.token_id}"
+        verdict = self.limiter.allow(key, limit * self.rate_share)
         if not verdict.allowed:
-            retry = max(1, math.ceil(verdict.retry_after_s))
-            raise HTTPException(
+            raise AccessDenied(
                 429,
-                f"rate limit of {principal.rate_limit or self.default_rate:g} requests/s exceeded",
-                headers={"Retry-After": str(retry)},
+                f"rate limit of {limit:g} requests/s exceeded",
+                {"Retry-After": str(max(1, math.ceil(verdict.retry_after_s)))},
             )
         return principal
 
 
-def _token_from(request: Request) -> str | None:
-    value = request.headers.get("authorization")
-    if value is not None and value[:7].lower() == _BEARER:
-        return value[7:].strip() or None
-    # nginx's auth_request keeps the client's own Authorization header intact for scoring
-    # and sends bastion's token in this header instead.
-    return request.headers.get("x-bastion-token") or None
+def token_from(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The bearer token, or nginx's ``X-Bastion-Token`` (which leaves the client's own
+    Authorization header intact for scoring)."""
+    edge_token = None
+    for name, value in headers:
+        if name == b"authorization" and value[:7].lower() == _BEARER:
+            return value[7:].strip().decode("latin-1") or None
+        if name == b"x-bastion-token":
+            edge_token = value.strip().decode("latin-1") or None
+    return edge_token
 
 
 def require(permission: Permission) -> Callable[[Request], Awaitable[Principal | None]]:
@@ -76,7 +93,10 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Principal |
 
     async def dependency(request: Request) -> Principal | None:
         gate: Gate = request.app.state.gate
-        principal: Principal | None = gate.check(request, permission)
+        try:
+            principal: Principal | None = gate.check(request.scope["headers"], permission)
+        except AccessDenied as exc:
+            raise HTTPException(exc.status, exc.message, exc.headers) from None
         return principal
 
     return dependency
