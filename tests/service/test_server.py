@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import orjson
-from service_kit import RunningServer, running_server
+from service_kit import RunningServer, free_port, running_server
 
 CLEAN = {
     "method": "GET",
@@ -127,3 +127,25 @@ def test_a_killed_worker_is_replaced_and_service_continues(tmp_path: Path) -> No
             time.sleep(0.2)
         codes = [_post(server, CLEAN).status_code for _ in range(20)]
         assert codes == [200] * 20
+
+
+def test_serve_also_runs_grpc_with_the_same_tokens(tmp_path: Path) -> None:
+    import grpc
+
+    from bastion.service.grpc.v1 import waf_pb2, waf_pb2_grpc
+
+    grpc_port = free_port()
+    with running_server(tmp_path, workers=1, BASTION_GRPC_PORT=str(grpc_port)) as server:
+        request = waf_pb2.ScoreRequest(
+            id="1", request=waf_pb2.HttpRequest(method="GET", uri="/?q=<script>alert(1)</script>")
+        )
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=60)
+            stub = waf_pb2_grpc.WafScoringStub(channel)
+            result = stub.Score(request, metadata=[("authorization", f"Bearer {server.token}")])
+            assert result.xss <= 20 and result.id == "1"
+            try:
+                stub.Score(request)
+                raise AssertionError("a call without a token must be refused")
+            except grpc.RpcError as exc:
+                assert exc.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -7,6 +7,7 @@ import typer
 from bastion import __version__
 from bastion.cli._common import default_shared_root, fail_cleanly
 from bastion.cli.serve import serve
+from bastion.cli.tokens import db_app, token_app
 from bastion.cli.waf import waf_app
 
 __all__ = ["app", "default_shared_root", "main"]
@@ -14,6 +15,8 @@ __all__ = ["app", "default_shared_root", "main"]
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="bastion edge security.")
 app.add_typer(waf_app, name="waf")
 app.command()(serve)
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
 
 
 @app.command()

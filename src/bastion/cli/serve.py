@@ -82,12 +82,18 @@ def serve(
 def _start_grpc(settings: Settings) -> multiprocessing.process.BaseProcess | None:
     if settings.grpc_port is None:
         return None
+    from bastion.service.grpc.auth import token_authorizer
     from bastion.service.grpc.server import serve as serve_grpc
 
     process = multiprocessing.get_context("spawn").Process(
         target=serve_grpc,
         args=(f"{settings.host}:{settings.grpc_port}",),
-        kwargs={"workers": settings.grpc_workers, "model_path": settings.model_path},
+        kwargs={
+            "workers": settings.grpc_workers,
+            "model_path": settings.model_path,
+            "authorize_factory": token_authorizer,
+            "grace_s": settings.graceful_timeout_s,
+        },
         name="bastion-grpc",
     )
     process.start()
