@@ -18,9 +18,13 @@ need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 "$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || need_apt+=(python3-dev)
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+# The service's edge tests run a real nginx (Debian's package; not started as a service).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "bootstrap: installing Debian packages: ${need_apt[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  # Debian starts nginx on port 80 after installing it; bastion's tests start their own.
+  if pgrep -x nginx >/dev/null 2>&1 && [ -f /run/nginx.pid ]; then nginx -s stop 2>/dev/null || true; fi
 fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
