@@ -63,6 +63,7 @@ def matches(expression: str, context: RuleContext = CLEAN) -> bool:
         ("true and not false", CLEAN, True),
         ('1 < 2 and "a" == "a" and "x" in {"x"}', CLEAN, True),
         ('"abc" matches "b" and not ("abc" startswith "b")', CLEAN, True),
+        ('"/a" matches "a$" and "/a" matches "^/"', CLEAN, True),
         ("false or waf.score > 98", CLEAN, True),
         (
             "waf.sqli < 1 or waf.xss < 1 or waf.rce < 1 or waf.score < 1 or waf.score == 99",

@@ -84,9 +84,9 @@ REGEXES = ["^/a", "a$", "(?i)get", "[0-9]", "^$", "d|e", "\\\\", '"']
 #: Boundary values are drawn often so that ``<`` and ``<=`` (etc.) disagree often.
 BOUNDARIES = [0, 1, 20, 21, 50, 99, 100]
 
-#: Strings are made of a few shared pieces, so prefixes, suffixes and equality are common.
-PIECES = ["/", "a", '"', "\\", "é"]
-strings = st.lists(st.sampled_from(PIECES), max_size=3).map("".join)
+#: A few strings with shared prefixes and suffixes, and the characters that need escapes.
+STRINGS = ["", "/", "a", "/a", "a/", "é", '"', "\\", 'a"', "/\\é"]
+strings = st.sampled_from(STRINGS)
 numbers = st.sampled_from(BOUNDARIES) | st.integers(-5, 105)
 scores = st.sampled_from(BOUNDARIES[1:]) | st.integers(1, 100)
 SHAPES = ["field-value", "value-field", "field-field", "value-value"]
@@ -102,6 +102,7 @@ def comparisons(draw: st.DrawFn) -> Compare:
     kind = "number" if op in ("<", "<=", ">", ">=") else "string"
     if op in ("==", "!="):
         kind = draw(st.sampled_from(["number", "string", "class"]))
+    values: st.SearchStrategy[int | str]
     if kind == "number":
         fields, values = st.sampled_from(NUMBER_FIELDS), numbers
     elif kind == "string":
@@ -151,17 +152,53 @@ def nesting(node: Expr, parens: bool = False) -> int:
 
 trees = st.recursive(leaves, _extend, max_leaves=24).filter(lambda t: nesting(t) <= MAX_DEPTH)
 
-contexts = st.builds(
-    RuleContext,
-    scores,
-    scores,
-    scores,
-    scores,
-    st.sampled_from(SCORE_CLASSES),
-    strings,
-    strings,
-    strings,
-)
+
+def literals_of(node: Expr) -> tuple[set[int], set[str]]:
+    """The integer and string literals in a tree."""
+    ints: set[int] = set()
+    strs: set[str] = set()
+    if isinstance(node, Not):
+        return literals_of(node.operand)
+    if isinstance(node, And | Or):
+        for item in node.items:
+            i, t = literals_of(item)
+            ints |= i
+            strs |= t
+        return ints, strs
+    values: list[int | str] = []
+    if isinstance(node, Compare):
+        values = [op.value for op in (node.left, node.right) if isinstance(op, Value)]
+    elif isinstance(node, InSet):
+        values = [*node.values]
+        if isinstance(node.operand, Value):
+            values.append(node.operand.value)
+    for v in values:
+        if isinstance(v, str):
+            strs.add(v)
+        else:
+            ints.add(v)
+    return ints, strs
+
+
+@st.composite
+def contexts_for(draw: st.DrawFn, node: Expr) -> RuleContext:
+    """A context whose values are built from the tree's literals (and their neighbours), so
+    that comparisons are decided both ways and by a hair (equal values, shared prefixes)."""
+    ints, strs = literals_of(node)
+    near = sorted({v + d for v in ints for d in (-1, 0, 1) if 1 <= v + d <= 100})
+    score = st.sampled_from(near or BOUNDARIES[1:]) | scores
+    pool = st.sampled_from(sorted({*STRINGS, *strs}))
+    text = st.tuples(pool, pool).map("".join)
+    return RuleContext(
+        draw(score),
+        draw(score),
+        draw(score),
+        draw(score),
+        draw(st.sampled_from(SCORE_CLASSES)),
+        draw(text),
+        draw(text),
+        draw(text),
+    )
 
 
 def reference(node: Expr, ctx: RuleContext) -> bool:
@@ -202,7 +239,7 @@ def reference(node: Expr, ctx: RuleContext) -> bool:
 def value_of(node: Operand, ctx: RuleContext) -> int | str:
     if isinstance(node, Value):
         return node.value
-    return {
+    fields: dict[str, int | str] = {
         "waf.score": ctx.score,
         "waf.sqli": ctx.sqli,
         "waf.xss": ctx.xss,
@@ -211,7 +248,8 @@ def value_of(node: Operand, ctx: RuleContext) -> int | str:
         "method": ctx.method,
         "host": ctx.host,
         "path": ctx.path,
-    }[node.name]
+    }
+    return fields[node.name]
 
 
 PROPERTY_SETTINGS = settings(
@@ -220,8 +258,9 @@ PROPERTY_SETTINGS = settings(
 
 
 @PROPERTY_SETTINGS
-@given(trees, st.lists(contexts, min_size=1, max_size=5))
-def test_compiled_closure_agrees_with_reference(tree: Expr, ctxs: list[RuleContext]) -> None:
+@given(trees, st.data())
+def test_compiled_closure_agrees_with_reference(tree: Expr, data: st.DataObject) -> None:
+    ctxs = data.draw(st.lists(contexts_for(tree), min_size=1, max_size=5))
     # Every sub-expression is checked on its own, so a wrong leaf cannot hide behind an
     # ``or`` that happens to be true anyway.
     for node in subexpressions(tree):
@@ -235,8 +274,9 @@ def test_compiled_closure_agrees_with_reference(tree: Expr, ctxs: list[RuleConte
 
 
 @settings(max_examples=600, deadline=None)
-@given(leaves, st.lists(contexts, min_size=1, max_size=8))
-def test_each_kind_of_condition_agrees_with_reference(leaf: Expr, ctxs: list[RuleContext]) -> None:
+@given(leaves, st.data())
+def test_each_kind_of_condition_agrees_with_reference(leaf: Expr, data: st.DataObject) -> None:
+    ctxs = data.draw(st.lists(contexts_for(leaf), min_size=1, max_size=8))
     predicate = compile_expression(format_expression(leaf))
     for ctx in ctxs:
         assert predicate(ctx) is reference(leaf, ctx), (leaf, ctx)
@@ -246,12 +286,13 @@ def test_each_kind_of_condition_agrees_with_reference(leaf: Expr, ctxs: list[Rul
 @given(
     st.sampled_from([And, Or]),
     st.lists(leaves, min_size=2, max_size=6),
-    st.lists(contexts, min_size=1, max_size=8),
+    st.data(),
 )
 def test_flat_and_or_of_any_length_agree_with_reference(
-    kind: type[And] | type[Or], items: list[Expr], ctxs: list[RuleContext]
+    kind: type[And] | type[Or], items: list[Expr], data: st.DataObject
 ) -> None:
     node = kind(tuple(items))
+    ctxs = data.draw(st.lists(contexts_for(node), min_size=1, max_size=8))
     predicate = compile_node(node)
     for ctx in ctxs:
         assert predicate(ctx) is reference(node, ctx), (node, ctx)

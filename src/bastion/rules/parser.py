@@ -46,6 +46,7 @@ from bastion.rules.syntax import (
 )
 
 _WORD_OPS = frozenset({"startswith", "endswith", "contains", "matches"})
+_LITERAL_KINDS = {"int": ", a number literal", "string": ", a string literal"}
 _ALL_OPS = (*NUMBER_OPS, *sorted(_WORD_OPS), "in", "not in")
 
 
@@ -282,7 +283,7 @@ class _Parser:
             tok = self.peek()
             want = "int" if operand.type == "number" else "string"
             if tok.kind != want:
-                kind = {"int": ", a number literal", "string": ", a string literal"}.get(tok.kind, "")
+                kind = _LITERAL_KINDS.get(tok.kind, "")
                 raise self.expected(tok, what, after="'{'" if not values else "','", hint=kind)
             assert tok.value is not None
             if class_field:
