@@ -1,10 +1,14 @@
 /*
- * C accelerator for bastion's WAF featurizer and model forward pass.
+ * C accelerator for bastion's WAF scorer.
  *
- * It implements exactly the algorithm of bastion/waf/features.py (the pure-Python
- * reference, which tests compare against) and the one-hidden-layer network of
- * bastion/waf/model.py: hashed features -> sum of embedding rows scaled by
- * 1/sqrt(count) -> ReLU -> linear heads.
+ * Everything here re-implements, exactly, Python code that stays the readable reference
+ * (tests compare the two on generated and hostile input):
+ *
+ *   Engine            features.featurize + the forward pass of model.Model
+ *   normalize_simple  the ASCII-only shortcut transforms.normalize uses
+ *
+ * The file is in sections: buffers, featurizer and model, normalize_simple, module
+ * definition.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -12,6 +16,78 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define FP_X86 1
+#include <immintrin.h>
+#else
+#define FP_X86 0
+#endif
+
+/* ==================================================================== growable buffers */
+
+/* A growable array of code points (the text representation used throughout: one uint32
+ * per code point, like Python's str indexing, so slicing and lengths match exactly). */
+typedef struct {
+    uint32_t *p;
+    Py_ssize_t n, cap;
+} U32Buf;
+
+static Py_ssize_t grow_cap(Py_ssize_t cap, Py_ssize_t need) {
+    Py_ssize_t c = cap ? cap : 64;
+    while (c < need) {
+        if (c > PY_SSIZE_T_MAX / 16) return need;
+        c *= 2;
+    }
+    return c;
+}
+
+/* Make room for `extra` more items; -1 (MemoryError set) on failure. */
+static int u32_reserve(U32Buf *b, Py_ssize_t extra) {
+    if (extra < 0 || b->n > PY_SSIZE_T_MAX / 8 - extra) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t need = b->n + extra;
+    if (need <= b->cap) return 0;
+    Py_ssize_t cap = grow_cap(b->cap, need);
+    uint32_t *p = (uint32_t *)PyMem_Realloc(b->p, (size_t)cap * sizeof(uint32_t));
+    if (!p) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static void u32_free(U32Buf *b) {
+    PyMem_Free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+/* Code points of a str into `out` (replacing its content). */
+static int unicode_to_u32(PyObject *s, U32Buf *out) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    out->n = 0;
+    if (u32_reserve(out, n) < 0) return -1;
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *d = (const Py_UCS1 *)data;
+        for (Py_ssize_t i = 0; i < n; i++) out->p[i] = d[i];
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *d = (const Py_UCS2 *)data;
+        for (Py_ssize_t i = 0; i < n; i++) out->p[i] = d[i];
+    } else {
+        memcpy(out->p, data, (size_t)n * sizeof(uint32_t));
+    }
+    out->n = n;
+    return 0;
+}
+
+/* ==================================================================== featurizer */
 
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME 16777619u
@@ -54,32 +130,63 @@ typedef struct {
     uint32_t *kw_keys;
     uint8_t *kw_vals;
     uint32_t kw_mask;
-    float *emb; /* (1 << bits) x hidden, or NULL for a featurize-only engine */
-    float *b1;  /* hidden */
-    float *w2;  /* N_HEADS x hidden */
+    /* Embedding table, (1 << bits) x hidden; NULL for a featurize-only engine. When every
+     * weight is exactly a half float (the model file stores them so) and the CPU has
+     * AVX2+F16C, rows are kept as halves: half the memory traffic, the same float32 values
+     * after the exact conversion, so the same sums. */
+    float *emb;
+    uint16_t *emb16;
+    void *emb16_raw; /* allocation behind the 64-byte aligned emb16 */
+    float *b1;       /* hidden */
+    float *w2;       /* N_HEADS x hidden */
     float b2[N_HEADS];
 } Engine;
 
-/* Growable buffer of emitted bucket ids. */
+/* Bucket ids of one window, plus scratch for the featurizer. Sized before use, so the
+ * inner loops never check capacity. */
 typedef struct {
     uint32_t *ids;
     Py_ssize_t n, cap;
-    const Engine *eng;
-    int oom;
-} Sink;
+    uint32_t *tmp;
+    Py_ssize_t tmp_cap;
+} Features;
 
-static inline void sink_emit(Sink *s, uint32_t bucket) {
-    if (s->n == s->cap) {
-        Py_ssize_t cap = s->cap ? s->cap * 2 : 256;
-        uint32_t *ids = (uint32_t *)realloc(s->ids, (size_t)cap * sizeof(uint32_t));
-        if (!ids) {
-            s->oom = 1;
-            return;
-        }
-        s->ids = ids;
-        s->cap = cap;
+/* Upper bound of the ids emitted for a text of n code points: 5 per char position, 4 per
+ * shape position, one per word and two per token, over n + 3 positions. */
+static inline Py_ssize_t features_bound(Py_ssize_t n) { return 12 * n + 64; }
+
+static int features_reserve(Features *f, Py_ssize_t n) {
+    if (n > (PY_SSIZE_T_MAX / 64) / (Py_ssize_t)sizeof(uint32_t)) {
+        PyErr_NoMemory();
+        return -1;
     }
-    s->ids[s->n++] = bucket;
+    Py_ssize_t need = features_bound(n);
+    if (need > f->cap) {
+        uint32_t *p = (uint32_t *)PyMem_Realloc(f->ids, (size_t)need * sizeof(uint32_t));
+        if (!p) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        f->ids = p;
+        f->cap = need;
+    }
+    Py_ssize_t tmp = 3 * (n + 4);
+    if (tmp > f->tmp_cap) {
+        uint32_t *p = (uint32_t *)PyMem_Realloc(f->tmp, (size_t)tmp * sizeof(uint32_t));
+        if (!p) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        f->tmp = p;
+        f->tmp_cap = tmp;
+    }
+    return 0;
+}
+
+static void features_free(Features *f) {
+    PyMem_Free(f->ids);
+    PyMem_Free(f->tmp);
+    memset(f, 0, sizeof(*f));
 }
 
 static inline uint8_t kw_lookup(const Engine *e, uint32_t h) {
@@ -92,34 +199,27 @@ static inline uint8_t kw_lookup(const Engine *e, uint32_t h) {
     return 0;
 }
 
-/* Emit all features of one text window. Returns 0 on success, -1 on failure. */
-static int featurize(const Engine *e, PyObject *text, uint32_t kind, Sink *s) {
-    if (PyUnicode_READY(text) < 0) return -1;
-    int ukind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+/* All features of one window (features.featurize); `f` must be reserved for n. */
+static void featurize(const Engine *e, const uint32_t *text, Py_ssize_t n, uint32_t kind,
+                      Features *f) {
     const uint32_t mask = e->mask;
-
-    uint32_t *buf = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(3 * (n + 4)));
-    if (!buf) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    uint32_t *chars = buf;             /* n + 3 */
-    uint32_t *shape = buf + (n + 4);   /* <= n + 3 */
-    uint32_t *tokens = buf + 2 * (n + 4);
+    uint32_t *out = f->ids;
+    Py_ssize_t no = 0;
+    uint32_t *chars = f->tmp;             /* n + 3 */
+    uint32_t *shape = f->tmp + (n + 4);   /* <= n + 3 */
+    uint32_t *tokens = f->tmp + 2 * (n + 4);
 
     Py_ssize_t nc = 0;
     chars[nc++] = STX;
     chars[nc++] = kind;
-    for (Py_ssize_t i = 0; i < n; i++) chars[nc++] = fold_digit(PyUnicode_READ(ukind, data, i));
+    for (Py_ssize_t i = 0; i < n; i++) chars[nc++] = fold_digit(text[i]);
     chars[nc++] = ETX;
     for (Py_ssize_t i = 0; i < nc; i++) {
         uint32_t h = FNV_OFFSET ^ SEED_CHAR;
         Py_ssize_t end = i + CHAR_MAX_N < nc ? i + CHAR_MAX_N : nc;
         for (Py_ssize_t j = i; j < end; j++) {
             h = (h ^ chars[j]) * FNV_PRIME;
-            sink_emit(s, mix32(h) & mask);
+            out[no++] = mix32(h) & mask;
         }
     }
 
@@ -128,36 +228,26 @@ static int featurize(const Engine *e, PyObject *text, uint32_t kind, Sink *s) {
     shape[ns++] = kind;
     Py_ssize_t i = 0;
     while (i < n) {
-        uint32_t c = PyUnicode_READ(ukind, data, i);
+        uint32_t c = text[i];
         if (is_word_start(c)) {
             uint32_t h = FNV_OFFSET ^ SEED_WORD;
-            while (i < n) {
-                uint32_t d = PyUnicode_READ(ukind, data, i);
-                if (!is_word_char(d)) break;
-                h = (h ^ fold_digit(d)) * FNV_PRIME;
+            while (i < n && is_word_char(text[i])) {
+                h = (h ^ fold_digit(text[i])) * FNV_PRIME;
                 i++;
             }
             uint8_t cls = kw_lookup(e, h);
             shape[ns++] = cls ? cls : 0x61;
             tokens[nt++] = h;
-            sink_emit(s, mix32(h ^ SEED_TOKEN) & mask);
+            out[no++] = mix32(h ^ SEED_TOKEN) & mask;
         } else if (c >= 0x30 && c <= 0x39) {
-            while (i < n) {
-                uint32_t d = PyUnicode_READ(ukind, data, i);
-                if (!(d >= 0x30 && d <= 0x39)) break;
-                i++;
-            }
+            while (i < n && text[i] >= 0x30 && text[i] <= 0x39) i++;
             shape[ns++] = 0x30;
             tokens[nt++] = 0x30;
         } else if (c == 0x20 || c == 0x09) {
-            while (i < n) {
-                uint32_t d = PyUnicode_READ(ukind, data, i);
-                if (!(d == 0x20 || d == 0x09)) break;
-                i++;
-            }
+            while (i < n && (text[i] == 0x20 || text[i] == 0x09)) i++;
             shape[ns++] = 0x20;
         } else if (c > 0x7F) {
-            while (i < n && PyUnicode_READ(ukind, data, i) > 0x7F) i++;
+            while (i < n && text[i] > 0x7F) i++;
             shape[ns++] = 0x75;
             tokens[nt++] = 0x75;
         } else {
@@ -173,20 +263,160 @@ static int featurize(const Engine *e, PyObject *text, uint32_t kind, Sink *s) {
         Py_ssize_t end = a + SHAPE_MAX_N < ns ? a + SHAPE_MAX_N : ns;
         for (Py_ssize_t j = a; j < end; j++) {
             h = (h ^ shape[j]) * FNV_PRIME;
-            if (j - a + 1 >= SHAPE_MIN_N) sink_emit(s, mix32(h) & mask);
+            if (j - a + 1 >= SHAPE_MIN_N) out[no++] = mix32(h) & mask;
         }
     }
     for (Py_ssize_t a = 0; a + 1 < nt; a++) {
         uint32_t h2 = combine(tokens[a] ^ SEED_TOKEN, tokens[a + 1]);
-        sink_emit(s, mix32(h2) & mask);
-        if (a + 2 < nt) sink_emit(s, mix32(combine(h2, tokens[a + 2])) & mask);
+        out[no++] = mix32(h2) & mask;
+        if (a + 2 < nt) out[no++] = mix32(combine(h2, tokens[a + 2])) & mask;
     }
-    free(buf);
-    if (s->oom) {
-        PyErr_NoMemory();
-        return -1;
+    f->n = no;
+}
+
+/* ---------------------------------------------------------------- model forward pass */
+
+/* Rows fetched ahead of use: the table is larger than L2, so latency, not arithmetic,
+ * bounds the sum. */
+#define PREFETCH_AHEAD 32
+
+/* Sum of the embedding rows of `ids`, in order (float addition is not associative: every
+ * kernel adds the rows one after the other per lane, so all give bit-identical sums). */
+static void accumulate_generic(const Engine *e, const uint32_t *ids, Py_ssize_t n, float *acc) {
+    const int hidden = e->hidden;
+    const size_t stride = (size_t)hidden;
+    memset(acc, 0, (size_t)hidden * sizeof(float));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n) {
+            const char *p = (const char *)(e->emb + (size_t)ids[i + PREFETCH_AHEAD] * stride);
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + 64);
+        }
+        const float *row = e->emb + (size_t)ids[i] * stride;
+        for (int k = 0; k < hidden; k++) acc[k] += row[k];
     }
+}
+
+#if FP_X86
+/* hidden == 32, half-float rows (one 64-byte cache line each), accumulators in registers. */
+__attribute__((target("avx2,f16c"))) static void accumulate_f16x32(const Engine *e,
+                                                                   const uint32_t *ids,
+                                                                   Py_ssize_t n, float *acc) {
+    const uint16_t *emb = e->emb16;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n)
+            _mm_prefetch((const char *)(emb + (size_t)ids[i + PREFETCH_AHEAD] * 32), _MM_HINT_T0);
+        const __m128i *row = (const __m128i *)(emb + (size_t)ids[i] * 32);
+        a0 = _mm256_add_ps(a0, _mm256_cvtph_ps(_mm_load_si128(row)));
+        a1 = _mm256_add_ps(a1, _mm256_cvtph_ps(_mm_load_si128(row + 1)));
+        a2 = _mm256_add_ps(a2, _mm256_cvtph_ps(_mm_load_si128(row + 2)));
+        a3 = _mm256_add_ps(a3, _mm256_cvtph_ps(_mm_load_si128(row + 3)));
+    }
+    _mm256_storeu_ps(acc, a0);
+    _mm256_storeu_ps(acc + 8, a1);
+    _mm256_storeu_ps(acc + 16, a2);
+    _mm256_storeu_ps(acc + 24, a3);
+}
+
+static int cpu_has_f16_kernel(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+}
+#endif
+
+/* Logits of one featurized window: relu(sum / sqrt(count) + b1) through the heads. */
+static void forward(const Engine *e, const uint32_t *ids, Py_ssize_t n, float *acc, float *out) {
+#if FP_X86
+    if (e->emb16)
+        accumulate_f16x32(e, ids, n, acc);
+    else
+#endif
+        accumulate_generic(e, ids, n, acc);
+    float scale = n > 0 ? 1.0f / sqrtf((float)n) : 0.0f;
+    for (int h = 0; h < N_HEADS; h++) out[h] = e->b2[h];
+    for (int k = 0; k < e->hidden; k++) {
+        float z = acc[k] * scale + e->b1[k];
+        if (z <= 0.0f) continue;
+        for (int h = 0; h < N_HEADS; h++) out[h] += e->w2[h * e->hidden + k] * z;
+    }
+}
+
+/* Exact float32 -> half conversion; 0 when `f` is not a half float. */
+static int float_to_half_exact(float f, uint16_t *out) {
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
+    int exp = (int)((x >> 23) & 0xFF);
+    uint32_t man = x & 0x7FFFFFu;
+    if (exp == 0xFF) return 0;
+    if (exp == 0) {
+        if (man) return 0; /* float32 subnormals are far below the half range */
+        *out = sign;
+        return 1;
+    }
+    int e = exp - 127;
+    if (e > 15 || e < -24) return 0;
+    if (e >= -14) {
+        if (man & 0x1FFFu) return 0;
+        *out = (uint16_t)(sign | ((uint32_t)(e + 15) << 10) | (man >> 13));
+        return 1;
+    }
+    /* half subnormal: value = m * 2^-24 with m = significand * 2^(e + 1) */
+    uint32_t full = 0x800000u | man;
+    int shift = -(e + 1);
+    if (full & ((1u << shift) - 1u)) return 0;
+    *out = (uint16_t)(sign | (full >> shift));
+    return 1;
+}
+
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu;
+    uint32_t bits;
+    if (exp == 0) {
+        float f = (float)man * (1.0f / 16777216.0f);
+        memcpy(&bits, &f, sizeof bits);
+        bits |= sign;
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* Keep the table as halves when that loses nothing and a half kernel exists. */
+static int engine_try_half_table(Engine *self, int allow) {
+#if FP_X86
+    if (!allow || self->hidden != 32 || !cpu_has_f16_kernel()) return 0;
+    size_t count = ((size_t)1 << self->bits) * (size_t)self->hidden;
+    void *raw = PyMem_RawMalloc(count * sizeof(uint16_t) + 64);
+    if (!raw) return 0; /* the float table still works */
+    uint16_t *h = (uint16_t *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    for (size_t i = 0; i < count; i++) {
+        uint32_t a, b;
+        float back;
+        if (!float_to_half_exact(self->emb[i], &h[i])) goto keep_float;
+        back = half_to_float(h[i]);
+        memcpy(&a, &back, sizeof a);
+        memcpy(&b, &self->emb[i], sizeof b);
+        if (a != b) goto keep_float;
+    }
+    self->emb16 = h;
+    self->emb16_raw = raw;
+    PyMem_RawFree(self->emb);
+    self->emb = NULL;
+    return 1;
+keep_float:
+    PyMem_RawFree(raw);
     return 0;
+#else
+    (void)self;
+    (void)allow;
+    return 0;
+#endif
 }
 
 static int copy_floats(PyObject *obj, float *dst, Py_ssize_t count, const char *name) {
@@ -204,21 +434,26 @@ static int copy_floats(PyObject *obj, float *dst, Py_ssize_t count, const char *
 }
 
 static void Engine_dealloc(Engine *self) {
-    free(self->kw_keys);
-    free(self->kw_vals);
-    free(self->emb);
-    free(self->b1);
-    free(self->w2);
+    PyMem_RawFree(self->kw_keys);
+    PyMem_RawFree(self->kw_vals);
+    PyMem_RawFree(self->emb);
+    PyMem_RawFree(self->emb16_raw);
+    PyMem_RawFree(self->b1);
+    PyMem_RawFree(self->w2);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"bits", "keywords", "hidden", "emb", "b1", "w2", "b2", NULL};
-    int bits, hidden = 0;
+    static char *kwlist[] = {"bits", "keywords", "hidden", "emb", "b1", "w2", "b2", "half", NULL};
+    int bits, hidden = 0, half = 1;
     PyObject *keywords, *emb = Py_None, *b1 = Py_None, *w2 = Py_None, *b2 = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iO!|iOOOO", kwlist, &bits, &PyDict_Type,
-                                     &keywords, &hidden, &emb, &b1, &w2, &b2))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iO!|iOOOO$p", kwlist, &bits, &PyDict_Type,
+                                     &keywords, &hidden, &emb, &b1, &w2, &b2, &half))
         return -1;
+    if (self->kw_keys || self->emb || self->emb16) {
+        PyErr_SetString(PyExc_RuntimeError, "Engine is already initialized");
+        return -1;
+    }
     if (bits < 8 || bits > 26) {
         PyErr_SetString(PyExc_ValueError, "bits must be in 8..26");
         return -1;
@@ -226,10 +461,14 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
     self->bits = bits;
     self->mask = (1u << bits) - 1u;
     Py_ssize_t nkw = PyDict_Size(keywords);
+    if (nkw > (1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "too many keywords");
+        return -1;
+    }
     uint32_t cap = 16;
     while (cap < (uint32_t)(nkw * 4)) cap <<= 1;
-    self->kw_keys = (uint32_t *)calloc(cap, sizeof(uint32_t));
-    self->kw_vals = (uint8_t *)calloc(cap, 1);
+    self->kw_keys = (uint32_t *)PyMem_RawCalloc(cap, sizeof(uint32_t));
+    self->kw_vals = (uint8_t *)PyMem_RawCalloc(cap, 1);
     if (!self->kw_keys || !self->kw_vals) {
         PyErr_NoMemory();
         return -1;
@@ -258,9 +497,9 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
         }
         self->hidden = hidden;
         size_t rows = (size_t)1 << bits;
-        self->emb = (float *)malloc(rows * (size_t)hidden * sizeof(float));
-        self->b1 = (float *)malloc((size_t)hidden * sizeof(float));
-        self->w2 = (float *)malloc((size_t)hidden * N_HEADS * sizeof(float));
+        self->emb = (float *)PyMem_RawMalloc(rows * (size_t)hidden * sizeof(float));
+        self->b1 = (float *)PyMem_RawMalloc((size_t)hidden * sizeof(float));
+        self->w2 = (float *)PyMem_RawMalloc((size_t)hidden * N_HEADS * sizeof(float));
         if (!self->emb || !self->b1 || !self->w2) {
             PyErr_NoMemory();
             return -1;
@@ -270,48 +509,34 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
             copy_floats(w2, self->w2, (Py_ssize_t)hidden * N_HEADS, "w2") < 0 ||
             copy_floats(b2, self->b2, N_HEADS, "b2") < 0)
             return -1;
+        engine_try_half_table(self, half);
     }
     return 0;
 }
+
+static int engine_has_weights(const Engine *e) { return e->emb != NULL || e->emb16 != NULL; }
 
 static PyObject *Engine_features(Engine *self, PyObject *args) {
     PyObject *text;
     unsigned int kind;
     if (!PyArg_ParseTuple(args, "UI", &text, &kind)) return NULL;
-    Sink s = {0};
-    s.eng = self;
-    if (featurize(self, text, kind, &s) < 0) {
-        free(s.ids);
-        return NULL;
+    U32Buf u = {0};
+    Features f = {0};
+    PyObject *out = NULL;
+    if (unicode_to_u32(text, &u) == 0 && features_reserve(&f, u.n) == 0) {
+        featurize(self, u.p, u.n, kind, &f);
+        out = PyBytes_FromStringAndSize((const char *)f.ids, f.n * (Py_ssize_t)sizeof(uint32_t));
     }
-    PyObject *out = PyBytes_FromStringAndSize((const char *)s.ids, s.n * (Py_ssize_t)sizeof(uint32_t));
-    free(s.ids);
+    u32_free(&u);
+    features_free(&f);
     return out;
-}
-
-/* Sum of embedding rows for the collected ids, prefetching rows ahead (the table is larger
- * than the caches, so memory latency, not arithmetic, bounds this loop). */
-static void accumulate(const Engine *e, const uint32_t *ids, Py_ssize_t n, float *acc) {
-    const int hidden = e->hidden;
-    const size_t stride = (size_t)hidden;
-    const Py_ssize_t ahead = 12;
-    memset(acc, 0, (size_t)hidden * sizeof(float));
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (i + ahead < n) {
-            const char *p = (const char *)(e->emb + (size_t)ids[i + ahead] * stride);
-            __builtin_prefetch(p);
-            __builtin_prefetch(p + 64);
-        }
-        const float *row = e->emb + (size_t)ids[i] * stride;
-        for (int k = 0; k < hidden; k++) acc[k] += row[k];
-    }
 }
 
 /* logits(texts: list[str], kinds: bytes) -> bytes of float32 [len(texts) x 4] */
 static PyObject *Engine_logits(Engine *self, PyObject *args) {
     PyObject *texts;
     Py_buffer kinds;
-    if (!self->emb) {
+    if (!engine_has_weights(self)) {
         PyErr_SetString(PyExc_RuntimeError, "engine has no model weights");
         return NULL;
     }
@@ -323,14 +548,12 @@ static PyObject *Engine_logits(Engine *self, PyObject *args) {
         return NULL;
     }
     PyObject *out = PyBytes_FromStringAndSize(NULL, n * N_HEADS * (Py_ssize_t)sizeof(float));
-    float *acc = (float *)malloc((size_t)self->hidden * sizeof(float));
-    Sink s = {0};
-    s.eng = self;
+    float *acc = (float *)PyMem_Malloc((size_t)self->hidden * sizeof(float));
+    U32Buf u = {0};
+    Features f = {0};
     if (!out || !acc) {
-        Py_XDECREF(out);
-        free(acc);
-        PyBuffer_Release(&kinds);
-        return PyErr_NoMemory();
+        if (out) PyErr_NoMemory();
+        goto fail;
     }
     float *res = (float *)PyBytes_AS_STRING(out);
     const unsigned char *kb = (const unsigned char *)kinds.buf;
@@ -340,28 +563,33 @@ static PyObject *Engine_logits(Engine *self, PyObject *args) {
             PyErr_SetString(PyExc_TypeError, "texts must be str");
             goto fail;
         }
-        s.n = 0; /* reuse the id buffer across texts */
-        if (featurize(self, text, kb[t], &s) < 0) goto fail;
-        accumulate(self, s.ids, s.n, acc);
-        float scale = s.n > 0 ? 1.0f / sqrtf((float)s.n) : 0.0f;
-        for (int h = 0; h < N_HEADS; h++) res[t * N_HEADS + h] = self->b2[h];
-        for (int k = 0; k < self->hidden; k++) {
-            float z = acc[k] * scale + self->b1[k];
-            if (z <= 0.0f) continue;
-            for (int h = 0; h < N_HEADS; h++) res[t * N_HEADS + h] += self->w2[h * self->hidden + k] * z;
-        }
+        if (unicode_to_u32(text, &u) < 0 || features_reserve(&f, u.n) < 0) goto fail;
+        featurize(self, u.p, u.n, kb[t], &f);
+        forward(self, f.ids, f.n, acc, res + t * N_HEADS);
     }
-    free(acc);
-    free(s.ids);
+    PyMem_Free(acc);
+    u32_free(&u);
+    features_free(&f);
     PyBuffer_Release(&kinds);
     return out;
 fail:
-    free(acc);
-    free(s.ids);
+    PyMem_Free(acc);
+    u32_free(&u);
+    features_free(&f);
     PyBuffer_Release(&kinds);
-    Py_DECREF(out);
+    Py_XDECREF(out);
     return NULL;
 }
+
+static PyObject *Engine_get_half(Engine *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(self->emb16 != NULL);
+}
+
+static PyGetSetDef Engine_getset[] = {
+    {"half", (getter)Engine_get_half, NULL,
+     "True when the embedding table is kept as half floats (exactly the same values).", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMethodDef Engine_methods[] = {
     {"features", (PyCFunction)Engine_features, METH_VARARGS,
@@ -378,6 +606,7 @@ static PyTypeObject EngineType = {
     .tp_init = (initproc)Engine_init,
     .tp_dealloc = (destructor)Engine_dealloc,
     .tp_methods = Engine_methods,
+    .tp_getset = Engine_getset,
     .tp_doc = "Featurizer and forward pass of the WAF model.",
 };
 
@@ -565,9 +794,7 @@ PyMODINIT_FUNC PyInit__fastpath(void) {
     if (PyType_Ready(&EngineType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
-    Py_INCREF(&EngineType);
-    if (PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0) {
-        Py_DECREF(&EngineType);
+    if (PyModule_AddType(m, &EngineType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
