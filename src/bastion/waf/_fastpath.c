@@ -5,10 +5,15 @@
  * (tests compare the two on generated and hostile input):
  *
  *   Engine            features.featurize + the forward pass of model.Model
+ *   normalize         transforms.normalize (the decoding chain)
  *   normalize_simple  the ASCII-only shortcut transforms.normalize uses
  *
- * The file is in sections: buffers, featurizer and model, normalize_simple, module
- * definition.
+ * Where exact re-implementation would mean copying a large or subtle piece of CPython
+ * (full Unicode case mapping, NFKC, the UTF-8 error handler), the C code calls the very
+ * same Python-level function the reference calls, so both paths agree by construction.
+ *
+ * The file is in sections: buffers, featurizer and model, text helpers, transforms,
+ * normalize_simple, module definition.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -32,6 +37,12 @@ typedef struct {
     uint32_t *p;
     Py_ssize_t n, cap;
 } U32Buf;
+
+/* A growable byte array (UTF-8 work buffers). */
+typedef struct {
+    unsigned char *p;
+    Py_ssize_t n, cap;
+} ByteBuf;
 
 static Py_ssize_t grow_cap(Py_ssize_t cap, Py_ssize_t need) {
     Py_ssize_t c = cap ? cap : 64;
@@ -61,7 +72,44 @@ static int u32_reserve(U32Buf *b, Py_ssize_t extra) {
     return 0;
 }
 
+static inline int u32_push(U32Buf *b, uint32_t c) {
+    if (b->n == b->cap && u32_reserve(b, 1) < 0) return -1;
+    b->p[b->n++] = c;
+    return 0;
+}
+
+static int u32_extend(U32Buf *b, const uint32_t *s, Py_ssize_t n) {
+    if (u32_reserve(b, n) < 0) return -1;
+    if (n) memcpy(b->p + b->n, s, (size_t)n * sizeof(uint32_t));
+    b->n += n;
+    return 0;
+}
+
 static void u32_free(U32Buf *b) {
+    PyMem_Free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+static int bytes_reserve(ByteBuf *b, Py_ssize_t extra) {
+    if (extra < 0 || b->n > PY_SSIZE_T_MAX / 8 - extra) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t need = b->n + extra;
+    if (need <= b->cap) return 0;
+    Py_ssize_t cap = grow_cap(b->cap, need);
+    unsigned char *p = (unsigned char *)PyMem_Realloc(b->p, (size_t)cap);
+    if (!p) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static void bytes_free(ByteBuf *b) {
     PyMem_Free(b->p);
     b->p = NULL;
     b->n = b->cap = 0;
@@ -85,6 +133,20 @@ static int unicode_to_u32(PyObject *s, U32Buf *out) {
     }
     out->n = n;
     return 0;
+}
+
+/* A new str from code points. */
+static PyObject *u32_to_unicode(const uint32_t *s, Py_ssize_t n) {
+    uint32_t maxc = 0;
+    for (Py_ssize_t i = 0; i < n; i++) maxc |= s[i];
+    if (maxc < 0x80) {
+        PyObject *out = PyUnicode_New(n, 127);
+        if (!out) return NULL;
+        Py_UCS1 *d = PyUnicode_1BYTE_DATA(out);
+        for (Py_ssize_t i = 0; i < n; i++) d[i] = (Py_UCS1)s[i];
+        return out;
+    }
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s, n);
 }
 
 /* ==================================================================== featurizer */
@@ -610,6 +672,805 @@ static PyTypeObject EngineType = {
     .tp_doc = "Featurizer and forward pass of the WAF model.",
 };
 
+/* ==================================================================== text helpers */
+
+/* Python-level objects some steps defer to, imported on first use (module globals: this
+ * is a single-phase module, and the objects are immutable stdlib functions and tables). */
+static PyObject *g_nfkc_normalize; /* unicodedata.normalize */
+static PyObject *g_nfkc_form;      /* "NFKC" */
+static PyObject *g_html5;          /* html.entities.html5 */
+static PyObject *g_str_lower;      /* "lower" */
+
+static int ensure_text_globals(void) {
+    if (g_html5) return 0;
+    PyObject *ud = PyImport_ImportModule("unicodedata");
+    if (!ud) return -1;
+    PyObject *norm = PyObject_GetAttrString(ud, "normalize");
+    Py_DECREF(ud);
+    if (!norm) return -1;
+    PyObject *ent = PyImport_ImportModule("html.entities");
+    if (!ent) {
+        Py_DECREF(norm);
+        return -1;
+    }
+    PyObject *html5 = PyObject_GetAttrString(ent, "html5");
+    Py_DECREF(ent);
+    if (!html5 || !PyDict_Check(html5)) {
+        Py_XDECREF(html5);
+        Py_DECREF(norm);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "html.entities.html5 is not a dict");
+        return -1;
+    }
+    PyObject *form = PyUnicode_InternFromString("NFKC");
+    PyObject *lower = PyUnicode_InternFromString("lower");
+    if (!form || !lower) {
+        Py_XDECREF(form);
+        Py_XDECREF(lower);
+        Py_DECREF(norm);
+        Py_DECREF(html5);
+        return -1;
+    }
+    g_nfkc_normalize = norm;
+    g_nfkc_form = form;
+    g_str_lower = lower;
+    g_html5 = html5;
+    return 0;
+}
+
+static inline int is_ascii_space(uint32_t c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F);
+}
+
+/* str.isspace() of one code point, which is also what `\s` and str.strip() use. */
+static inline int is_space(uint32_t c) { return c < 0x80 ? is_ascii_space(c) : Py_UNICODE_ISSPACE(c); }
+
+static inline int is_hex(uint32_t c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static inline uint32_t hex_value(uint32_t c) {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+static inline int is_ascii_alpha(uint32_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static inline int is_ascii_digit(uint32_t c) { return c >= '0' && c <= '9'; }
+static inline int is_ascii_alnum(uint32_t c) { return is_ascii_alpha(c) || is_ascii_digit(c); }
+static inline int is_surrogate(uint32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
+
+static int u32_contains(const uint32_t *s, Py_ssize_t n, uint32_t c) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] == c) return 1;
+    return 0;
+}
+
+static int u32_equal(const uint32_t *a, Py_ssize_t na, const uint32_t *b, Py_ssize_t nb) {
+    return na == nb && (na == 0 || memcmp(a, b, (size_t)na * sizeof(uint32_t)) == 0);
+}
+
+static uint32_t u32_max(const uint32_t *s, Py_ssize_t n) {
+    uint32_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] > m) m = s[i];
+    return m;
+}
+
+static inline void swap_bufs(U32Buf *a, U32Buf *b) {
+    U32Buf t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Append code points as UTF-8, lone surrogates as their 3-byte form
+ * (str.encode(errors="surrogatepass")). */
+static int utf8_encode_append(ByteBuf *out, const uint32_t *s, Py_ssize_t n) {
+    if (n > PY_SSIZE_T_MAX / 8 || bytes_reserve(out, 4 * n) < 0) return -1;
+    unsigned char *d = out->p + out->n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t c = s[i];
+        if (c < 0x80) {
+            *d++ = (unsigned char)c;
+        } else if (c < 0x800) {
+            *d++ = (unsigned char)(0xC0 | (c >> 6));
+            *d++ = (unsigned char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            *d++ = (unsigned char)(0xE0 | (c >> 12));
+            *d++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            *d++ = (unsigned char)(0x80 | (c & 0x3F));
+        } else {
+            *d++ = (unsigned char)(0xF0 | (c >> 18));
+            *d++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+            *d++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            *d++ = (unsigned char)(0x80 | (c & 0x3F));
+        }
+    }
+    out->n = d - out->p;
+    return 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at s[0:n] (Unicode table 3-7, which is
+ * exactly what Python's strict decoder accepts), or 0 when it is not well formed. */
+static inline int utf8_seq_len(const unsigned char *s, Py_ssize_t n, uint32_t *cp) {
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
+        *cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
+        return 2;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (n < 3 || (s[2] & 0xC0) != 0x80) return 0;
+        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        if (s[1] < lo || s[1] > hi) return 0;
+        *cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (n < 4 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        if (s[1] < lo || s[1] > hi) return 0;
+        *cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+              ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+        return 4;
+    }
+    return 0;
+}
+
+/* bytes.decode() (strict): appends and returns 1, or returns 0 (out unchanged) when the
+ * bytes are not well-formed UTF-8; -1 on memory error. */
+static int utf8_decode_strict(const unsigned char *s, Py_ssize_t n, U32Buf *out) {
+    Py_ssize_t start = out->n;
+    if (u32_reserve(out, n) < 0) return -1;
+    uint32_t *d = out->p + start;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            *d++ = s[i++];
+            continue;
+        }
+        uint32_t cp;
+        int len = utf8_seq_len(s + i, n - i, &cp);
+        if (!len) return 0;
+        *d++ = cp;
+        i += len;
+    }
+    out->n = d - out->p;
+    return 1;
+}
+
+/* transforms._overlong_to_utf8 over a whole buffer (the _OVERLONG regex, left to right). */
+static int replace_overlong(const unsigned char *s, Py_ssize_t n, ByteBuf *out) {
+    out->n = 0;
+    if (bytes_reserve(out, n + 3) < 0) return -1;
+    unsigned char *d = out->p;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        int len = 0;
+        if ((c == 0xC0 || c == 0xC1) && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0xBF)
+            len = 2;
+        else if (c == 0xE0 && i + 2 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F &&
+                 s[i + 2] >= 0x80 && s[i + 2] <= 0xBF)
+            len = 3;
+        else if (c == 0xF0 && i + 3 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x8F &&
+                 s[i + 2] >= 0x80 && s[i + 2] <= 0xBF && s[i + 3] >= 0x80 && s[i + 3] <= 0xBF)
+            len = 4;
+        if (!len) {
+            *d++ = c;
+            i++;
+            continue;
+        }
+        uint32_t code = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+        for (int k = 1; k < len; k++) code = (code << 6) | (s[i + k] & 0x3F);
+        i += len;
+        /* the decoded form is never longer than the overlong one */
+        if (is_surrogate(code)) code = 0xFFFD;
+        if (code < 0x80) {
+            *d++ = (unsigned char)code;
+        } else if (code < 0x800) {
+            *d++ = (unsigned char)(0xC0 | (code >> 6));
+            *d++ = (unsigned char)(0x80 | (code & 0x3F));
+        } else {
+            *d++ = (unsigned char)(0xE0 | (code >> 12));
+            *d++ = (unsigned char)(0x80 | ((code >> 6) & 0x3F));
+            *d++ = (unsigned char)(0x80 | (code & 0x3F));
+        }
+    }
+    out->n = d - out->p;
+    return 0;
+}
+
+/* transforms.decode_bytes: UTF-8; overlong forms become what they encode, the remaining
+ * bad bytes U+FFFD exactly as Python's "replace" handler does (it is the one used). */
+static int decode_bytes_append(const unsigned char *s, Py_ssize_t n, U32Buf *out, ByteBuf *tmp) {
+    int ok = utf8_decode_strict(s, n, out);
+    if (ok != 0) return ok < 0 ? -1 : 0;
+    if (replace_overlong(s, n, tmp) < 0) return -1;
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)tmp->p, tmp->n, "replace");
+    if (!text) return -1;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    int rc = u32_reserve(out, len);
+    if (rc == 0) {
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        for (Py_ssize_t i = 0; i < len; i++) out->p[out->n++] = PyUnicode_READ(kind, data, i);
+    }
+    Py_DECREF(text);
+    return rc;
+}
+
+/* Apply a str method or function of one str argument to code points, in place. */
+static int call_on_text(U32Buf *text, PyObject *callable, PyObject *method_name) {
+    PyObject *s = u32_to_unicode(text->p, text->n);
+    if (!s) return -1;
+    PyObject *r;
+    if (method_name) {
+        r = PyObject_CallMethodNoArgs(s, method_name);
+    } else {
+        PyObject *args[2] = {g_nfkc_form, s};
+        r = PyObject_Vectorcall(callable, args, 2, NULL);
+    }
+    Py_DECREF(s);
+    if (!r) return -1;
+    if (!PyUnicode_Check(r)) {
+        Py_DECREF(r);
+        PyErr_SetString(PyExc_TypeError, "expected str");
+        return -1;
+    }
+    int rc = unicode_to_u32(r, text);
+    Py_DECREF(r);
+    return rc;
+}
+
+/* ==================================================================== transforms */
+
+/* Scratch shared by the steps of one normalize call (allocated per call site). */
+typedef struct {
+    U32Buf a, b, before, extra, piece;
+    ByteBuf bytes, bytes2;
+} NormScratch;
+
+static void norm_scratch_free(NormScratch *s) {
+    u32_free(&s->a);
+    u32_free(&s->b);
+    u32_free(&s->before);
+    u32_free(&s->extra);
+    u32_free(&s->piece);
+    bytes_free(&s->bytes);
+    bytes_free(&s->bytes2);
+}
+
+/* Write a code point below 0x10000 as UTF-8. */
+static inline unsigned char *put_utf8_bmp(unsigned char *d, uint32_t code) {
+    if (code < 0x80) {
+        *d++ = (unsigned char)code;
+    } else if (code < 0x800) {
+        *d++ = (unsigned char)(0xC0 | (code >> 6));
+        *d++ = (unsigned char)(0x80 | (code & 0x3F));
+    } else {
+        *d++ = (unsigned char)(0xE0 | (code >> 12));
+        *d++ = (unsigned char)(0x80 | ((code >> 6) & 0x3F));
+        *d++ = (unsigned char)(0x80 | (code & 0x3F));
+    }
+    return d;
+}
+
+/* url_decode_uni: percent-decode once (and IIS %uXXXX) on the UTF-8 bytes of the text,
+ * then decode_bytes. Writes `out`; returns 1 when it differs from `in`, 0 when not, -1 on
+ * error. (Splitting on '%' as the reference does is the same as this scan: the two or
+ * five characters examined after a '%' are hex digits, never another '%'.) */
+static int url_decode_uni(const U32Buf *in, U32Buf *out, NormScratch *s) {
+    if (!u32_contains(in->p, in->n, '%')) return 0;
+    ByteBuf *enc = &s->bytes, *dec = &s->bytes2;
+    enc->n = 0;
+    if (utf8_encode_append(enc, in->p, in->n) < 0) return -1;
+    dec->n = 0;
+    if (bytes_reserve(dec, enc->n) < 0) return -1; /* decoding never lengthens the bytes */
+    const unsigned char *p = enc->p;
+    Py_ssize_t n = enc->n, i = 0;
+    unsigned char *d = dec->p;
+    while (i < n) {
+        if (p[i] != '%') {
+            *d++ = p[i++];
+        } else if (i + 2 < n && is_hex(p[i + 1]) && is_hex(p[i + 2])) {
+            *d++ = (unsigned char)(hex_value(p[i + 1]) << 4 | hex_value(p[i + 2]));
+            i += 3;
+        } else if (i + 5 < n && (p[i + 1] == 'u' || p[i + 1] == 'U') && is_hex(p[i + 2]) &&
+                   is_hex(p[i + 3]) && is_hex(p[i + 4]) && is_hex(p[i + 5])) {
+            uint32_t code = hex_value(p[i + 2]) << 12 | hex_value(p[i + 3]) << 8 |
+                            hex_value(p[i + 4]) << 4 | hex_value(p[i + 5]);
+            d = put_utf8_bmp(d, is_surrogate(code) ? 0xFFFD : code);
+            i += 6;
+        } else {
+            *d++ = p[i++];
+        }
+    }
+    dec->n = d - dec->p;
+    out->n = 0;
+    if (decode_bytes_append(dec->p, dec->n, out, enc) < 0) return -1;
+    return !u32_equal(in->p, in->n, out->p, out->n);
+}
+
+/* transforms._char_from_number: the character of a numeric reference, or -1 to keep it. */
+static int64_t char_from_number(const uint32_t *digits, Py_ssize_t n, int base) {
+    while (n > 1 && digits[0] == '0') {
+        digits++;
+        n--;
+    }
+    if (n > 7) return -1;
+    uint32_t code = 0;
+    for (Py_ssize_t i = 0; i < n; i++) code = code * (uint32_t)base + hex_value(digits[i]);
+    if (code > 0x10FFFF) return -1;
+    if (code == 0 || is_surrogate(code)) return 0xFFFD;
+    return code;
+}
+
+/* Entities a browser decodes without ';' (transforms._BARE_ENTITIES). */
+static const struct {
+    const char *name;
+    uint32_t value;
+} BARE_ENTITIES[] = {{"lt", '<'},   {"gt", '>'},   {"amp", '&'}, {"quot", '"'}, {"nbsp", 0xA0},
+                     {"LT", '<'},   {"GT", '>'},   {"AMP", '&'}, {"QUOT", '"'}};
+
+static int64_t bare_entity(const uint32_t *name, Py_ssize_t n) {
+    for (size_t k = 0; k < sizeof BARE_ENTITIES / sizeof BARE_ENTITIES[0]; k++) {
+        const char *b = BARE_ENTITIES[k].name;
+        if ((Py_ssize_t)strlen(b) != n) continue;
+        Py_ssize_t i = 0;
+        while (i < n && name[i] == (unsigned char)b[i]) i++;
+        if (i == n) return BARE_ENTITIES[k].value;
+    }
+    return -1;
+}
+
+/* html5[name + ";"] appended to out: 1 when found, 0 when not, -1 on error. */
+static int append_named_entity(const uint32_t *name, Py_ssize_t n, U32Buf *out) {
+    char key[40];
+    for (Py_ssize_t i = 0; i < n; i++) key[i] = (char)name[i]; /* ASCII, n <= 32 */
+    key[n] = ';';
+    PyObject *k = PyUnicode_FromStringAndSize(key, n + 1);
+    if (!k) return -1;
+    PyObject *v = PyDict_GetItemWithError(g_html5, k); /* borrowed */
+    Py_DECREF(k);
+    if (!v) return PyErr_Occurred() ? -1 : 0;
+    if (!PyUnicode_Check(v)) return 0;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(v);
+    if (u32_reserve(out, len) < 0) return -1;
+    for (Py_ssize_t i = 0; i < len; i++) out->p[out->n++] = PyUnicode_READ_CHAR(v, i);
+    return 1;
+}
+
+#define ENTITY_NAME_MAX 32
+
+/* html_entity_decode: the _ENTITY regex scanned left to right, replaced as
+ * transforms._entity_replacement does. Same return convention as url_decode_uni. */
+static int html_entity_decode(const U32Buf *in, U32Buf *out) {
+    if (!u32_contains(in->p, in->n, '&')) return 0;
+    const uint32_t *t = in->p;
+    Py_ssize_t n = in->n, i = 0;
+    out->n = 0;
+    if (u32_reserve(out, n) < 0) return -1;
+    while (i < n) {
+        if (t[i] != '&') {
+            if (u32_push(out, t[i++]) < 0) return -1;
+            continue;
+        }
+        if (i + 2 < n && t[i + 1] == '#') {
+            Py_ssize_t d0, j;
+            int base;
+            if ((t[i + 2] == 'x' || t[i + 2] == 'X') && i + 3 < n && is_hex(t[i + 3])) {
+                d0 = i + 3;
+                base = 16;
+                for (j = d0; j < n && is_hex(t[j]); j++) {
+                }
+            } else if (is_ascii_digit(t[i + 2])) {
+                d0 = i + 2;
+                base = 10;
+                for (j = d0; j < n && is_ascii_digit(t[j]); j++) {
+                }
+            } else {
+                if (u32_push(out, t[i++]) < 0) return -1;
+                continue;
+            }
+            Py_ssize_t end = j + (j < n && t[j] == ';');
+            int64_t code = char_from_number(t + d0, j - d0, base);
+            if ((code >= 0 ? u32_push(out, (uint32_t)code) : u32_extend(out, t + i, end - i)) < 0)
+                return -1;
+            i = end;
+            continue;
+        }
+        if (i + 1 < n && is_ascii_alpha(t[i + 1])) {
+            Py_ssize_t j = i + 2;
+            while (j < n && j - (i + 1) < ENTITY_NAME_MAX && is_ascii_alnum(t[j])) j++;
+            const uint32_t *name = t + i + 1;
+            Py_ssize_t len = j - (i + 1);
+            int semi = j < n && t[j] == ';';
+            Py_ssize_t end = j + semi;
+            if (semi) {
+                int found = append_named_entity(name, len, out);
+                if (found < 0) return -1;
+                if (found) {
+                    i = end;
+                    continue;
+                }
+            }
+            int done = 0;
+            for (Py_ssize_t cut = len; cut > 1 && !done; cut--) {
+                int64_t bare = bare_entity(name, cut);
+                if (bare < 0) continue;
+                if (u32_push(out, (uint32_t)bare) < 0 || u32_extend(out, name + cut, len - cut) < 0 ||
+                    (semi && u32_push(out, ';') < 0))
+                    return -1;
+                done = 1;
+            }
+            if (!done && u32_extend(out, t + i, end - i) < 0) return -1;
+            i = end;
+            continue;
+        }
+        if (u32_push(out, t[i++]) < 0) return -1;
+    }
+    return !u32_equal(in->p, in->n, out->p, out->n);
+}
+
+static inline int is_octal(uint32_t c) { return c >= '0' && c <= '7'; }
+
+/* js_decode: the _JS_ESCAPE regex scanned left to right ("\\\\" kept as a unit). */
+static int js_decode(const U32Buf *in, U32Buf *out) {
+    if (!u32_contains(in->p, in->n, '\\')) return 0;
+    const uint32_t *t = in->p;
+    Py_ssize_t n = in->n, i = 0;
+    out->n = 0;
+    if (u32_reserve(out, n) < 0) return -1;
+    while (i < n) {
+        if (t[i] != '\\' || i + 1 >= n) {
+            out->p[out->n++] = t[i++];
+            continue;
+        }
+        uint32_t c1 = t[i + 1], code = 0;
+        Py_ssize_t len = 0;
+        if (c1 == '\\') {
+            out->p[out->n++] = '\\';
+            out->p[out->n++] = '\\';
+            i += 2;
+            continue;
+        }
+        if (c1 == 'u' && i + 2 < n && t[i + 2] == '{') {
+            Py_ssize_t k = 0;
+            while (k < 7 && i + 3 + k < n && is_hex(t[i + 3 + k])) k++;
+            if (k >= 1 && k <= 6 && i + 3 + k < n && t[i + 3 + k] == '}') {
+                for (Py_ssize_t q = 0; q < k; q++) code = code << 4 | hex_value(t[i + 3 + q]);
+                len = 4 + k;
+                if (code > 0x10FFFF) { /* kept as written */
+                    memcpy(out->p + out->n, t + i, (size_t)len * sizeof(uint32_t));
+                    out->n += len;
+                    i += len;
+                    continue;
+                }
+            }
+        } else if (c1 == 'u') {
+            if (i + 5 < n && is_hex(t[i + 2]) && is_hex(t[i + 3]) && is_hex(t[i + 4]) &&
+                is_hex(t[i + 5])) {
+                code = hex_value(t[i + 2]) << 12 | hex_value(t[i + 3]) << 8 |
+                       hex_value(t[i + 4]) << 4 | hex_value(t[i + 5]);
+                len = 6;
+            }
+        } else if (c1 == 'x') {
+            if (i + 3 < n && is_hex(t[i + 2]) && is_hex(t[i + 3])) {
+                code = hex_value(t[i + 2]) << 4 | hex_value(t[i + 3]);
+                len = 4;
+            }
+        } else if (is_octal(c1)) {
+            if (c1 <= '3' && i + 3 < n && is_octal(t[i + 2]) && is_octal(t[i + 3])) {
+                code = (c1 - '0') << 6 | (t[i + 2] - '0') << 3 | (t[i + 3] - '0');
+                len = 4;
+            } else if (i + 2 < n && is_octal(t[i + 2])) {
+                code = (c1 - '0') << 3 | (t[i + 2] - '0');
+                len = 3;
+            }
+        }
+        if (!len) {
+            out->p[out->n++] = t[i++];
+            continue;
+        }
+        out->p[out->n++] = is_surrogate(code) ? 0xFFFD : code;
+        i += len;
+    }
+    return !u32_equal(in->p, in->n, out->p, out->n);
+}
+
+/* One decoder step on `text` (scratch `tmp`): the result ends up in `text`. */
+static int apply_step(int (*step)(const U32Buf *, U32Buf *, NormScratch *), U32Buf *text,
+                      U32Buf *tmp, NormScratch *s) {
+    int rc = step(text, tmp, s);
+    if (rc > 0) swap_bufs(text, tmp);
+    return rc;
+}
+
+static int html_step(const U32Buf *in, U32Buf *out, NormScratch *s) {
+    (void)s;
+    return html_entity_decode(in, out);
+}
+static int js_step(const U32Buf *in, U32Buf *out, NormScratch *s) {
+    (void)s;
+    return js_decode(in, out);
+}
+
+/* transforms._decode_once: URL, HTML entities, JS escapes, each once. */
+static int decode_once(U32Buf *text, U32Buf *tmp, NormScratch *s) {
+    if (apply_step(url_decode_uni, text, tmp, s) < 0 || apply_step(html_step, text, tmp, s) < 0 ||
+        apply_step(js_step, text, tmp, s) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- base64 */
+
+#define B64_MIN_RUN 16
+#define B64_MAX_RUN_CHARS 65536
+#define B64_MAX_RUNS_EXAMINED 16
+#define B64_MAX_APPENDED 4
+
+static inline int is_b64(uint32_t c) {
+    return is_ascii_alnum(c) || c == '+' || c == '/' || c == '_' || c == '-';
+}
+
+static inline int b64_value(uint32_t c) {
+    if (c >= 'A' && c <= 'Z') return (int)(c - 'A');
+    if (c >= 'a' && c <= 'z') return (int)(c - 'a') + 26;
+    if (c >= '0' && c <= '9') return (int)(c - '0') + 52;
+    return c == '+' || c == '-' ? 62 : 63; /* '/' or '_' */
+}
+
+/* transforms._decode_b64_run: appends the decoded text to `out` and returns 1 when the
+ * run decodes to plausible text, else 0 (out unchanged). */
+static int decode_b64_run(const uint32_t *run, Py_ssize_t n, U32Buf *out, ByteBuf *bytes) {
+    if (run[n - 1] != '=') {
+        int lower = 0, upper = 0, digits = 1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint32_t c = run[i];
+            if (c >= 'a' && c <= 'z') lower = 1;
+            else if (c >= 'A' && c <= 'Z') upper = 1;
+            if (!is_ascii_digit(c)) digits = 0;
+        }
+        if ((lower && !upper) || (upper && !lower) || digits) return 0;
+    }
+    if (n > B64_MAX_RUN_CHARS) n = B64_MAX_RUN_CHARS;
+    Py_ssize_t m = 0; /* data characters: the run without '=' */
+    for (Py_ssize_t i = 0; i < n; i++) m += run[i] != '=';
+    if (m % 4 == 1) m--;
+    bytes->n = 0;
+    if (bytes_reserve(bytes, m) < 0) return -1;
+    unsigned char *d = bytes->p;
+    uint32_t acc = 0;
+    int bitsn = 0;
+    Py_ssize_t used = 0;
+    for (Py_ssize_t i = 0; i < n && used < m; i++) {
+        if (run[i] == '=') continue;
+        acc = (acc << 6) | (uint32_t)b64_value(run[i]);
+        bitsn += 6;
+        used++;
+        if (bitsn >= 8) {
+            bitsn -= 8;
+            *d++ = (unsigned char)(acc >> bitsn);
+            acc &= (1u << bitsn) - 1u;
+        }
+    }
+    bytes->n = d - bytes->p;
+    Py_ssize_t start = out->n;
+    int ok = utf8_decode_strict(bytes->p, bytes->n, out);
+    if (ok <= 0) return ok;
+    const uint32_t *text = out->p + start;
+    Py_ssize_t len = out->n - start, bad = 0;
+    int punct = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        uint32_t c = text[i];
+        if (c <= 0x08 || c == 0x0B || c == 0x0C || (c >= 0x0E && c <= 0x1F) ||
+            (c >= 0x7F && c <= 0x9F) || c == 0xFFFD)
+            bad++;
+        if (c == '_' || !(c < 0x80 ? is_ascii_alnum(c) : Py_UNICODE_ISALNUM(c))) punct = 1;
+    }
+    if (len == 0 || bad * 10 > len || !punct) {
+        out->n = start;
+        return 0;
+    }
+    return 1;
+}
+
+/* transforms._base64_texts followed by the append in _chain: " " + _decode_once(text) for
+ * each plausible run. */
+static int append_base64_texts(U32Buf *text, NormScratch *s) {
+    U32Buf *found = &s->extra; /* the decoded texts back to back */
+    Py_ssize_t ends[B64_MAX_APPENDED];
+    int nfound = 0, examined = 0;
+    found->n = 0;
+    const Py_ssize_t n = text->n;
+    Py_ssize_t i = 0;
+    while (i < n && nfound < B64_MAX_APPENDED) {
+        if (!is_b64(text->p[i])) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        while (i < n && is_b64(text->p[i])) i++;
+        if (i - start < B64_MIN_RUN) continue;
+        for (int pads = 0; pads < 2 && i < n && text->p[i] == '='; pads++) i++;
+        if (examined == B64_MAX_RUNS_EXAMINED) break;
+        examined++;
+        int ok = decode_b64_run(text->p + start, i - start, found, &s->bytes);
+        if (ok < 0) return -1;
+        if (ok) ends[nfound++] = found->n;
+    }
+    Py_ssize_t from = 0;
+    for (int k = 0; k < nfound; k++) {
+        U32Buf *piece = &s->piece;
+        piece->n = 0;
+        if (u32_extend(piece, found->p + from, ends[k] - from) < 0) return -1;
+        from = ends[k];
+        if (decode_once(piece, &s->b, s) < 0) return -1;
+        if (u32_push(text, ' ') < 0 || u32_extend(text, piece->p, piece->n) < 0) return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- finishers */
+
+/* remove_comments: each C comment (slash-star to star-slash, or to the end when
+ * unterminated) becomes one space; the body of a MySQL executable comment (slash-star-bang)
+ * is kept between spaces, without its version digits. */
+static Py_ssize_t remove_comments(const uint32_t *src, Py_ssize_t n, uint32_t *dst) {
+    Py_ssize_t i = 0, w = 0;
+    while (i < n) {
+        if (src[i] != '/' || i + 1 >= n || src[i + 1] != '*') {
+            dst[w++] = src[i++];
+            continue;
+        }
+        Py_ssize_t j = i + 2;
+        int bang = j < n && src[j] == '!';
+        if (bang) j++;
+        Py_ssize_t k = j; /* lazy body: up to the first "*" "/" at or after j */
+        while (k + 1 < n && !(src[k] == '*' && src[k + 1] == '/')) k++;
+        Py_ssize_t body_end = k + 1 < n ? k : n, next = k + 1 < n ? k + 2 : n;
+        dst[w++] = ' ';
+        if (bang) {
+            while (j < body_end && is_ascii_digit(src[j])) j++;
+            memcpy(dst + w, src + j, (size_t)(body_end - j) * sizeof(uint32_t));
+            w += body_end - j;
+            dst[w++] = ' ';
+        }
+        i = next;
+    }
+    return w;
+}
+
+/* compress_whitespace: each maximal whitespace run becomes "\n" if it holds '\r' or '\n',
+ * else " "; runs at either end are dropped (the two regex passes and strip()). */
+static Py_ssize_t compress_whitespace(const uint32_t *src, Py_ssize_t n, uint32_t *dst) {
+    Py_ssize_t i = 0, w = 0;
+    while (i < n) {
+        if (!is_space(src[i])) {
+            dst[w++] = src[i++];
+            continue;
+        }
+        Py_ssize_t start = i;
+        int newline = 0;
+        for (; i < n && is_space(src[i]); i++)
+            if (src[i] == '\n' || src[i] == '\r') newline = 1;
+        if (start == 0 || i == n) continue;
+        dst[w++] = newline ? '\n' : ' ';
+    }
+    return w;
+}
+
+/* unicode_fold, remove_nulls, lowercase, remove_comments, compress_whitespace. */
+static int finish(U32Buf *text, NormScratch *s) {
+    int star = 0;
+    if (u32_max(text->p, text->n) >= 0x80) {
+        /* NFKC and full Unicode lowercasing (context-dependent, may change the length)
+         * are Python's own */
+        if (call_on_text(text, g_nfkc_normalize, NULL) < 0) return -1;
+        Py_ssize_t w = 0;
+        for (Py_ssize_t i = 0; i < text->n; i++)
+            if (text->p[i]) text->p[w++] = text->p[i];
+        text->n = w;
+        if (call_on_text(text, NULL, g_str_lower) < 0) return -1;
+        star = u32_contains(text->p, text->n, '*');
+    } else {
+        Py_ssize_t w = 0;
+        for (Py_ssize_t i = 0; i < text->n; i++) {
+            uint32_t c = text->p[i];
+            if (!c) continue;
+            if (c >= 'A' && c <= 'Z') c += 32;
+            star |= c == '*';
+            text->p[w++] = c;
+        }
+        text->n = w;
+    }
+    /* the result is never longer than the text: a comment of k >= 2 characters becomes at
+     * most k characters */
+    if (star) {
+        s->b.n = 0;
+        if (u32_reserve(&s->b, text->n + 2) < 0) return -1;
+        s->b.n = remove_comments(text->p, text->n, s->b.p);
+        swap_bufs(text, &s->b);
+    }
+    text->n = compress_whitespace(text->p, text->n, text->p);
+    return 0;
+}
+
+/* Which of the characters that start a decoder escape occur in the text. */
+static int has_escape_chars(const uint32_t *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] == '%' || s[i] == '&' || s[i] == '\\') return 1;
+    return 0;
+}
+
+/* transforms._is_normal: text the chain provably leaves as it is. */
+static int is_normal(const uint32_t *v, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t c = v[i];
+        if (c < 0x20 || c > 0x7E || c == '%' || c == '&' || c == '*' || c == '\\' ||
+            (c >= 'A' && c <= 'Z'))
+            return 0;
+        if (c == ' ' && (i == 0 || i == n - 1 || v[i + 1] == ' ')) return 0;
+    }
+    if (n >= B64_MIN_RUN) {
+        Py_ssize_t run = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            run = is_b64(v[i]) ? run + 1 : 0;
+            if (run >= B64_MIN_RUN) return 0;
+        }
+    }
+    return 1;
+}
+
+/* transforms.normalize of a str given as code points; the result replaces `out`. */
+static int normalize_text(const uint32_t *v, Py_ssize_t n, Py_ssize_t max_chars, int max_depth,
+                          NormScratch *s, U32Buf *out) {
+    out->n = 0;
+    if (is_normal(v, n)) return u32_extend(out, v, n < max_chars ? n : max_chars);
+    if (ensure_text_globals() < 0) return -1;
+    Py_ssize_t limit = max_chars <= PY_SSIZE_T_MAX / 4 ? 4 * max_chars : PY_SSIZE_T_MAX;
+    U32Buf *text = &s->a;
+    text->n = 0;
+    if (u32_extend(text, v, n < limit ? n : limit) < 0) return -1;
+    for (int round = 0; round < max_depth; round++) {
+        if (!has_escape_chars(text->p, text->n)) break; /* every decoder returns it as is */
+        s->before.n = 0;
+        if (u32_extend(&s->before, text->p, text->n) < 0) return -1;
+        if (decode_once(text, &s->b, s) < 0) return -1;
+        if (u32_equal(text->p, text->n, s->before.p, s->before.n)) break;
+    }
+    if (append_base64_texts(text, s) < 0 || finish(text, s) < 0) return -1;
+    if (text->n > max_chars) text->n = max_chars;
+    return u32_extend(out, text->p, text->n);
+}
+
+/* normalize(value, max_chars=8192, max_depth=4) -> str */
+static PyObject *py_normalize(PyObject *module, PyObject *args, PyObject *kwds) {
+    (void)module;
+    static char *kwlist[] = {"value", "max_chars", "max_depth", NULL};
+    PyObject *value;
+    Py_ssize_t max_chars = 8192;
+    int max_depth = 4;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|ni", kwlist, &value, &max_chars, &max_depth))
+        return NULL;
+    if (max_chars < 0 || max_depth < 0) {
+        PyErr_SetString(PyExc_ValueError, "max_chars and max_depth must be >= 0");
+        return NULL;
+    }
+    NormScratch s = {0};
+    U32Buf in = {0}, out = {0};
+    PyObject *result = NULL;
+    if (unicode_to_u32(value, &in) == 0 &&
+        normalize_text(in.p, in.n, max_chars, max_depth, &s, &out) == 0)
+        result = u32_to_unicode(out.p, out.n);
+    u32_free(&in);
+    u32_free(&out);
+    norm_scratch_free(&s);
+    return result;
+}
+
+
 /* ------------------------------------------------------------------ normalize_simple
  *
  * The common case of bastion/waf/transforms.normalize (the pure-Python chain stays the
@@ -776,6 +1637,9 @@ static PyObject *normalize_simple(PyObject *module, PyObject *const *args, Py_ss
 }
 
 static PyMethodDef module_methods[] = {
+    {"normalize", (PyCFunction)(void (*)(void))py_normalize, METH_VARARGS | METH_KEYWORDS,
+     "normalize(value, max_chars=8192, max_depth=4) -> str\n\n"
+     "transforms.normalize (the whole decoding chain) in C."},
     {"normalize_simple", (PyCFunction)(void (*)(void))normalize_simple, METH_FASTCALL,
      "normalize_simple(value, max_chars, /) -> str | None\n\n"
      "transforms.normalize for plain ASCII text (no %, &, \\\\ or base64 run the chain would "
