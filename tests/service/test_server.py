@@ -84,6 +84,14 @@ def test_workers_share_one_metrics_view_and_slow_clients_get_408(tmp_path: Path)
             assert reply.startswith(b"HTTP/1.1 408"), reply
             assert time.monotonic() - started < 5
 
+        # A client that dribbles its request head (slowloris) is cut off too.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"POST /v1/waf/score HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            reply = sock.recv(4096)
+            assert reply.startswith(b"HTTP/1.1 408"), reply
+            assert time.monotonic() - started < 5
+
 
 def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
     batch = {

@@ -41,6 +41,7 @@ def serve(
     """
     import uvicorn
 
+    from bastion.service.protocol import HeadTimeoutProtocol
     from bastion.store.db import Database
 
     settings = load_or_exit(config, host=host, port=port, workers=workers)
@@ -63,7 +64,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             workers=settings.workers,
-            http="httptools",
+            http=HeadTimeoutProtocol,
             loop="uvloop",
             access_log=False,
             log_level=settings.log_level,
