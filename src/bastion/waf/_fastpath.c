@@ -6,14 +6,18 @@
  *
  *   Engine            features.featurize + the forward pass of model.Model
  *   normalize         transforms.normalize (the decoding chain)
+ *   Pipeline          inputs.extract_inputs + the per-input loop of scorer.Scorer
  *   normalize_simple  the ASCII-only shortcut transforms.normalize uses
  *
  * Where exact re-implementation would mean copying a large or subtle piece of CPython
- * (full Unicode case mapping, NFKC, the UTF-8 error handler), the C code calls the very
- * same Python-level function the reference calls, so both paths agree by construction.
+ * (full Unicode case mapping, NFKC, the JSON scanner, the UTF-8 error handler, regexes on
+ * non-ASCII text, multipart parsing), the C code calls the very same Python-level function
+ * the reference calls, so both paths agree by construction.
  *
  * The file is in sections: buffers, featurizer and model, text helpers, transforms,
- * normalize_simple, module definition.
+ * input extraction, the scoring pipeline, normalize_simple, module definition.
+ * All work runs with the GIL held; per-call state lives in per-call structures because
+ * a call back into Python may let another thread enter the same object.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -82,6 +86,13 @@ static int u32_extend(U32Buf *b, const uint32_t *s, Py_ssize_t n) {
     if (u32_reserve(b, n) < 0) return -1;
     if (n) memcpy(b->p + b->n, s, (size_t)n * sizeof(uint32_t));
     b->n += n;
+    return 0;
+}
+
+static int u32_extend_ascii(U32Buf *b, const char *s) {
+    Py_ssize_t n = (Py_ssize_t)strlen(s);
+    if (u32_reserve(b, n) < 0) return -1;
+    for (Py_ssize_t i = 0; i < n; i++) b->p[b->n++] = (unsigned char)s[i];
     return 0;
 }
 
@@ -1471,6 +1482,1732 @@ static PyObject *py_normalize(PyObject *module, PyObject *args, PyObject *kwds) 
 }
 
 
+/* ==================================================================== input extraction */
+
+/* Documents nested deeper go to the Python extraction (see extract_request). */
+#define JSON_NATIVE_MAX_NESTING 200
+
+/* inputs.InputLimits */
+typedef struct {
+    Py_ssize_t max_inputs, max_body_bytes, max_value_chars, max_json_depth, max_uri_chars;
+} Limits;
+
+/* An owned constant string (table entries handed over by Python at construction). */
+typedef struct {
+    uint32_t *p;
+    Py_ssize_t n;
+} ConstStr;
+
+typedef struct {
+    ConstStr *items;
+    Py_ssize_t n;
+} StrList;
+
+/* A header with a fixed grammar: lower-cased name and the compiled pattern to fullmatch. */
+typedef struct {
+    ConstStr name;
+    PyObject *pattern;
+} HeaderGrammar;
+
+/* What the extraction needs from bastion.waf.inputs, read once (see inputs.native_tables). */
+typedef struct {
+    Limits lim;
+    Py_ssize_t max_name_chars, sniff_bytes, json_max_nesting;
+    StrList binary_prefixes, binary_types, text_prefixes, text_types, text_suffixes,
+        json_suffixes, client_hint_prefixes;
+    HeaderGrammar *grammars;
+    Py_ssize_t n_grammars;
+    PyObject *client_hint;   /* pattern for client-hint headers */
+    PyObject *json_scan;     /* json.JSONDecoder(parse_int=.., parse_float=..).scan_once */
+    PyObject *request_type;  /* HttpRequest: other types go to the Python extraction */
+    PyObject *py_extract;    /* inputs.extract_inputs, for what C leaves to Python */
+    PyObject *py_limits;     /* the InputLimits object it is called with */
+    PyObject *str_fullmatch; /* "fullmatch" */
+} ExtractTables;
+
+static int const_from_unicode(PyObject *s, ConstStr *out) {
+    if (!PyUnicode_Check(s)) {
+        PyErr_SetString(PyExc_TypeError, "expected str in extraction tables");
+        return -1;
+    }
+    U32Buf b = {0};
+    if (unicode_to_u32(s, &b) < 0) return -1;
+    out->p = b.p;
+    out->n = b.n;
+    return 0;
+}
+
+static void strlist_free(StrList *l) {
+    for (Py_ssize_t i = 0; i < l->n; i++) PyMem_Free(l->items[i].p);
+    PyMem_Free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+/* A StrList from any iterable of str. */
+static int strlist_from(PyObject *iterable, StrList *out) {
+    PyObject *seq = PySequence_Fast(iterable, "expected an iterable of str");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    out->items = (ConstStr *)PyMem_Calloc((size_t)(n ? n : 1), sizeof(ConstStr));
+    if (!out->items) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (const_from_unicode(PySequence_Fast_GET_ITEM(seq, i), &out->items[i]) < 0) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        out->n = i + 1;
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+static inline int str_eq(const uint32_t *s, Py_ssize_t n, const ConstStr *c) {
+    return n == c->n && (n == 0 || memcmp(s, c->p, (size_t)n * sizeof(uint32_t)) == 0);
+}
+static inline int str_startswith(const uint32_t *s, Py_ssize_t n, const ConstStr *c) {
+    return n >= c->n && (c->n == 0 || memcmp(s, c->p, (size_t)c->n * sizeof(uint32_t)) == 0);
+}
+static inline int str_endswith(const uint32_t *s, Py_ssize_t n, const ConstStr *c) {
+    return n >= c->n &&
+           (c->n == 0 || memcmp(s + n - c->n, c->p, (size_t)c->n * sizeof(uint32_t)) == 0);
+}
+static int strlist_has(const StrList *l, const uint32_t *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < l->n; i++)
+        if (str_eq(s, n, &l->items[i])) return 1;
+    return 0;
+}
+static int strlist_prefix(const StrList *l, const uint32_t *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < l->n; i++)
+        if (str_startswith(s, n, &l->items[i])) return 1;
+    return 0;
+}
+static int ascii_eq(const uint32_t *s, Py_ssize_t n, const char *lit) {
+    Py_ssize_t i = 0;
+    for (; i < n && lit[i]; i++)
+        if (s[i] != (unsigned char)lit[i]) return 0;
+    return i == n && lit[i] == 0;
+}
+/* One input: offsets into Extract.arena (the arena may move when it grows). */
+typedef struct {
+    Py_ssize_t loc, loc_len, val, val_len;
+    uint64_t hash;
+    uint8_t kind; /* 'p' path, 'v' value, 'h' header, 'r' raw */
+} InputRec;
+
+/* A header of the request: its objects (borrowed from the request) and lower-cased name. */
+typedef struct {
+    PyObject *name, *value;
+    Py_ssize_t lname, lname_len; /* into Extract.hnames */
+} HeaderRec;
+
+/* The inputs of one request and the scratch used to find them (inputs._Collector). */
+typedef struct {
+    const ExtractTables *t;
+    U32Buf arena; /* locations and values of the inputs, back to back */
+    InputRec *inputs;
+    Py_ssize_t n_inputs, cap_inputs;
+    uint32_t *seen; /* open addressing over inputs: index + 1, 0 = empty */
+    Py_ssize_t seen_cap;
+    int truncated, full;
+    HeaderRec *headers;
+    Py_ssize_t n_headers, cap_headers;
+    U32Buf hnames, loc, uri, t1, t2, t3, media;
+    ByteBuf b1, b2;
+} Extract;
+
+static void extract_free(Extract *x) {
+    u32_free(&x->arena);
+    PyMem_Free(x->inputs);
+    PyMem_Free(x->seen);
+    PyMem_Free(x->headers);
+    u32_free(&x->hnames);
+    u32_free(&x->loc);
+    u32_free(&x->uri);
+    u32_free(&x->t1);
+    u32_free(&x->t2);
+    u32_free(&x->t3);
+    u32_free(&x->media);
+    bytes_free(&x->b1);
+    bytes_free(&x->b2);
+}
+
+static void extract_reset(Extract *x) {
+    x->arena.n = 0;
+    x->n_inputs = 0;
+    x->truncated = x->full = 0;
+    x->n_headers = 0;
+    x->hnames.n = 0;
+    if (x->seen) memset(x->seen, 0, (size_t)x->seen_cap * sizeof(uint32_t));
+}
+
+static uint64_t hash_u32(uint64_t h, const uint32_t *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001B3ull;
+    return h;
+}
+
+static int seen_insert(Extract *x, Py_ssize_t index) {
+    if (2 * (x->n_inputs + 1) > x->seen_cap) {
+        Py_ssize_t cap = x->seen_cap ? 2 * x->seen_cap : 64;
+        uint32_t *t = (uint32_t *)PyMem_Calloc((size_t)cap, sizeof(uint32_t));
+        if (!t) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < x->n_inputs; i++) {
+            if (i == index) continue;
+            size_t j = (size_t)x->inputs[i].hash & (size_t)(cap - 1);
+            while (t[j]) j = (j + 1) & (size_t)(cap - 1);
+            t[j] = (uint32_t)(i + 1);
+        }
+        PyMem_Free(x->seen);
+        x->seen = t;
+        x->seen_cap = cap;
+    }
+    size_t j = (size_t)x->inputs[index].hash & (size_t)(x->seen_cap - 1);
+    while (x->seen[j]) j = (j + 1) & (size_t)(x->seen_cap - 1);
+    x->seen[j] = (uint32_t)(index + 1);
+    return 0;
+}
+
+/* _Collector.add: cut the value to max_value_chars, replace lone surrogates, skip a
+ * (location, value) pair already seen, stop at max_inputs. `loc` and `val` must not point
+ * into x->arena. */
+static int ex_add(Extract *x, const uint32_t *loc, Py_ssize_t nloc, uint8_t kind,
+                  const uint32_t *val, Py_ssize_t nval) {
+    if (x->full) return 0;
+    if (nval > x->t->lim.max_value_chars) {
+        nval = x->t->lim.max_value_chars;
+        x->truncated = 1;
+    }
+    Py_ssize_t mark = x->arena.n;
+    if (u32_extend(&x->arena, loc, nloc) < 0 || u32_extend(&x->arena, val, nval) < 0) return -1;
+    uint32_t *l = x->arena.p + mark, *v = l + nloc;
+    for (Py_ssize_t i = 0; i < nloc + nval; i++)
+        if (is_surrogate(l[i])) l[i] = 0xFFFD;
+    uint64_t h = hash_u32(hash_u32(0xCBF29CE484222325ull, l, nloc) * 31 + 7, v, nval);
+    if (x->seen_cap) {
+        size_t j = (size_t)h & (size_t)(x->seen_cap - 1);
+        while (x->seen[j]) {
+            const InputRec *r = &x->inputs[x->seen[j] - 1];
+            if (r->hash == h && u32_equal(x->arena.p + r->loc, r->loc_len, l, nloc) &&
+                u32_equal(x->arena.p + r->val, r->val_len, v, nval)) {
+                x->arena.n = mark; /* a duplicate */
+                return 0;
+            }
+            j = (j + 1) & (size_t)(x->seen_cap - 1);
+        }
+    }
+    if (x->n_inputs >= x->t->lim.max_inputs) {
+        x->arena.n = mark;
+        x->truncated = 1;
+        x->full = 1;
+        return 0;
+    }
+    if (x->n_inputs == x->cap_inputs) {
+        Py_ssize_t cap = x->cap_inputs ? 2 * x->cap_inputs : 32;
+        InputRec *p = (InputRec *)PyMem_Realloc(x->inputs, (size_t)cap * sizeof(InputRec));
+        if (!p) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        x->inputs = p;
+        x->cap_inputs = cap;
+    }
+    InputRec *r = &x->inputs[x->n_inputs];
+    r->loc = mark;
+    r->loc_len = nloc;
+    r->val = mark + nloc;
+    r->val_len = nval;
+    r->hash = h;
+    r->kind = kind;
+    x->n_inputs++;
+    return seen_insert(x, x->n_inputs - 1);
+}
+
+/* x->loc = prefix ":" name[:max_name_chars] */
+static int loc_named(Extract *x, const char *prefix, const uint32_t *name, Py_ssize_t n) {
+    x->loc.n = 0;
+    if (n > x->t->max_name_chars) n = x->t->max_name_chars;
+    if (u32_extend_ascii(&x->loc, prefix) < 0 || u32_push(&x->loc, ':') < 0 ||
+        u32_extend(&x->loc, name, n) < 0)
+        return -1;
+    return 0;
+}
+
+/* inputs._ODD_NAME.search: a character outside [A-Za-z0-9_.\-\[\]] */
+static int odd_name(const uint32_t *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t c = s[i];
+        if (!(is_ascii_alnum(c) || c == '_' || c == '.' || c == '-' || c == '[' || c == ']'))
+            return 1;
+    }
+    return 0;
+}
+
+/* _Collector.text: decode at most 4 * max_value_chars bytes. */
+static int ex_text(Extract *x, const unsigned char *data, Py_ssize_t n, U32Buf *out) {
+    Py_ssize_t cap = x->t->lim.max_value_chars <= PY_SSIZE_T_MAX / 4
+                         ? 4 * x->t->lim.max_value_chars
+                         : PY_SSIZE_T_MAX;
+    if (n > cap) {
+        n = cap;
+        x->truncated = 1;
+    }
+    out->n = 0;
+    return decode_bytes_append(data, n, out, &x->b1);
+}
+
+/* _Collector.unquote_plus: '+' is a space, %XX decoded once, at most 4 * max_value_chars
+ * characters. */
+static int ex_unquote_plus(Extract *x, const uint32_t *s, Py_ssize_t n, U32Buf *out) {
+    Py_ssize_t cap = x->t->lim.max_value_chars <= PY_SSIZE_T_MAX / 4
+                         ? 4 * x->t->lim.max_value_chars
+                         : PY_SSIZE_T_MAX;
+    if (n > cap) {
+        n = cap;
+        x->truncated = 1;
+    }
+    out->n = 0;
+    if (u32_reserve(out, n) < 0) return -1;
+    int pct = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t c = s[i];
+        pct |= c == '%';
+        out->p[i] = c == '+' ? ' ' : c;
+    }
+    out->n = n;
+    if (!pct) return 0;
+    /* urllib.parse.unquote_to_bytes on the UTF-8 (surrogatepass) bytes, then decode_bytes */
+    ByteBuf *enc = &x->b2;
+    enc->n = 0;
+    if (utf8_encode_append(enc, out->p, out->n) < 0) return -1;
+    unsigned char *p = enc->p, *d = enc->p;
+    Py_ssize_t m = enc->n, i = 0;
+    while (i < m) { /* in place: the output never outruns the input */
+        if (p[i] == '%' && i + 2 < m && is_hex(p[i + 1]) && is_hex(p[i + 2])) {
+            *d++ = (unsigned char)(hex_value(p[i + 1]) << 4 | hex_value(p[i + 2]));
+            i += 3;
+        } else {
+            *d++ = p[i++];
+        }
+    }
+    enc->n = d - enc->p;
+    out->n = 0;
+    return decode_bytes_append(enc->p, enc->n, out, &x->b1);
+}
+
+/* ---------------------------------------------------------------- urlencoded */
+
+static int add_urlencoded(Extract *x, const uint32_t *text, Py_ssize_t n, const char *prefix,
+                          const char *key_prefix) {
+    if (!u32_contains(text, n, '=')) {
+        if (ex_unquote_plus(x, text, n, &x->t2) < 0) return -1;
+        x->loc.n = 0;
+        if (u32_extend_ascii(&x->loc, prefix) < 0) return -1;
+        return ex_add(x, x->loc.p, x->loc.n, 'v', x->t2.p, x->t2.n);
+    }
+    Py_ssize_t i = 0;
+    while (i <= n && !x->full) {
+        Py_ssize_t end = i;
+        while (end < n && text[end] != '&') end++;
+        if (end > i) {
+            Py_ssize_t eq = i;
+            while (eq < end && text[eq] != '=') eq++;
+            U32Buf *name = &x->t1, *value = &x->t2;
+            if (ex_unquote_plus(x, text + i, eq - i, name) < 0) return -1;
+            if (odd_name(name->p, name->n)) {
+                if (loc_named(x, key_prefix, name->p, name->n) < 0 ||
+                    ex_add(x, x->loc.p, x->loc.n, 'v', name->p, name->n) < 0)
+                    return -1;
+            }
+            Py_ssize_t v0 = eq < end ? eq + 1 : end;
+            if (ex_unquote_plus(x, text + v0, end - v0, value) < 0 ||
+                loc_named(x, prefix, name->p, name->n) < 0 ||
+                ex_add(x, x->loc.p, x->loc.n, 'v', value->p, value->n) < 0)
+                return -1;
+        }
+        i = end + 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- media types */
+
+/* inputs._media_type: content_type.partition(";")[0].strip().lower() into x->media. */
+static int media_type(Extract *x, PyObject *content_type) {
+    U32Buf *m = &x->media;
+    if (unicode_to_u32(content_type, m) < 0) return -1;
+    Py_ssize_t end = 0;
+    while (end < m->n && m->p[end] != ';') end++;
+    Py_ssize_t a = 0, b = end;
+    while (a < b && is_space(m->p[a])) a++;
+    while (b > a && is_space(m->p[b - 1])) b--;
+    memmove(m->p, m->p + a, (size_t)(b - a) * sizeof(uint32_t));
+    m->n = b - a;
+    if (u32_max(m->p, m->n) >= 0x80) {
+        if (ensure_text_globals() < 0) return -1;
+        return call_on_text(m, NULL, g_str_lower);
+    }
+    for (Py_ssize_t i = 0; i < m->n; i++)
+        if (m->p[i] >= 'A' && m->p[i] <= 'Z') m->p[i] += 32;
+    return 0;
+}
+
+static int is_binary_type(const ExtractTables *t, const uint32_t *m, Py_ssize_t n) {
+    return strlist_prefix(&t->binary_prefixes, m, n) || strlist_has(&t->binary_types, m, n);
+}
+
+static int strlist_suffix(const StrList *l, const uint32_t *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < l->n; i++)
+        if (str_endswith(s, n, &l->items[i])) return 1;
+    return 0;
+}
+
+static int is_text_type(const ExtractTables *t, const uint32_t *m, Py_ssize_t n) {
+    return strlist_prefix(&t->text_prefixes, m, n) || strlist_has(&t->text_types, m, n) ||
+           strlist_suffix(&t->text_suffixes, m, n);
+}
+
+static int is_json_type(const ExtractTables *t, const uint32_t *m, Py_ssize_t n) {
+    return strlist_suffix(&t->json_suffixes, m, n);
+}
+
+/* ---------------------------------------------------------------- JSON bodies */
+
+/* A JSON path as a tree: each node is its parent plus one step (key or list index). */
+typedef struct {
+    Py_ssize_t parent; /* -1: the root "$" */
+    PyObject *key;     /* borrowed from the document; NULL for a list index */
+    Py_ssize_t index;
+} PathNode;
+
+typedef struct {
+    PyObject *node, *key; /* borrowed from the document; key NULL unless an object member */
+    Py_ssize_t path;
+    Py_ssize_t depth;
+} JsonItem;
+
+typedef struct {
+    PathNode *paths;
+    Py_ssize_t n_paths, cap_paths;
+    JsonItem *stack;
+    Py_ssize_t n_stack, cap_stack;
+    Py_ssize_t *chain;
+    Py_ssize_t cap_chain;
+} JsonWalk;
+
+static void json_walk_free(JsonWalk *w) {
+    PyMem_Free(w->paths);
+    PyMem_Free(w->stack);
+    PyMem_Free(w->chain);
+}
+
+/* Append code points of str `s` (at most `limit`) to b. */
+static int append_unicode(U32Buf *b, PyObject *s, Py_ssize_t limit) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (n > limit) n = limit;
+    if (u32_reserve(b, n) < 0) return -1;
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    for (Py_ssize_t i = 0; i < n; i++) b->p[b->n++] = PyUnicode_READ(kind, data, i);
+    return 0;
+}
+
+/* x->loc = prefix + the path of `path` as inputs._json_key_path writes it. */
+static int json_location(Extract *x, JsonWalk *w, const char *prefix, Py_ssize_t path) {
+    Py_ssize_t depth = 0;
+    for (Py_ssize_t p = path; p >= 0; p = w->paths[p].parent) depth++;
+    if (depth > w->cap_chain) {
+        Py_ssize_t *c = (Py_ssize_t *)PyMem_Realloc(w->chain, (size_t)depth * sizeof(Py_ssize_t));
+        if (!c) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->chain = c;
+        w->cap_chain = depth;
+    }
+    Py_ssize_t k = depth;
+    for (Py_ssize_t p = path; p >= 0; p = w->paths[p].parent) w->chain[--k] = p;
+    U32Buf *b = &x->loc;
+    b->n = 0;
+    if (u32_extend_ascii(b, prefix) < 0 || u32_push(b, '$') < 0) return -1;
+    for (Py_ssize_t i = 0; i < depth; i++) {
+        const PathNode *pn = &w->paths[w->chain[i]];
+        if (!pn->key) {
+            char num[32];
+            snprintf(num, sizeof num, "[%zd]", pn->index);
+            if (u32_extend_ascii(b, num) < 0) return -1;
+            continue;
+        }
+        PyObject *key = pn->key;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+        int plain = n > 0;
+        for (Py_ssize_t j = 0; j < n && plain; j++) {
+            Py_UCS4 c = PyUnicode_READ_CHAR(key, j);
+            plain = is_ascii_alnum(c) || c == '_';
+        }
+        Py_ssize_t cut = n < x->t->max_name_chars ? n : x->t->max_name_chars;
+        if (plain) {
+            if (u32_push(b, '.') < 0 || append_unicode(b, key, cut) < 0) return -1;
+            continue;
+        }
+        if (u32_extend_ascii(b, "['") < 0) return -1;
+        for (Py_ssize_t j = 0; j < cut; j++) {
+            Py_UCS4 c = PyUnicode_READ_CHAR(key, j);
+            if ((c == '\\' || c == '\'') && u32_push(b, '\\') < 0) return -1;
+            if (u32_push(b, c) < 0) return -1;
+        }
+        if (u32_extend_ascii(b, "']") < 0) return -1;
+    }
+    return 0;
+}
+
+static int json_push(JsonWalk *w, Py_ssize_t parent, PyObject *key, Py_ssize_t index,
+                     PyObject *node, Py_ssize_t depth, JsonItem *slot) {
+    if (w->n_paths == w->cap_paths) {
+        Py_ssize_t cap = w->cap_paths ? 2 * w->cap_paths : 64;
+        PathNode *p = (PathNode *)PyMem_Realloc(w->paths, (size_t)cap * sizeof(PathNode));
+        if (!p) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        w->paths = p;
+        w->cap_paths = cap;
+    }
+    w->paths[w->n_paths] = (PathNode){parent, key, index};
+    *slot = (JsonItem){node, key, w->n_paths, depth};
+    w->n_paths++;
+    return 0;
+}
+
+static int json_stack_reserve(JsonWalk *w, Py_ssize_t extra) {
+    if (w->n_stack + extra <= w->cap_stack) return 0;
+    Py_ssize_t cap = grow_cap(w->cap_stack, w->n_stack + extra);
+    JsonItem *s = (JsonItem *)PyMem_Realloc(w->stack, (size_t)cap * sizeof(JsonItem));
+    if (!s) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    w->stack = s;
+    w->cap_stack = cap;
+    return 0;
+}
+
+/* inputs._add_json: walk the document in document order (string leaves, odd keys). */
+static int add_json(Extract *x, PyObject *doc) {
+    JsonWalk w = {0};
+    int rc = -1;
+    if (json_stack_reserve(&w, 1) < 0) goto done;
+    w.stack[w.n_stack++] = (JsonItem){doc, NULL, -1, 0};
+    const Py_ssize_t max_depth = x->t->lim.max_json_depth;
+    while (w.n_stack && !x->full) {
+        JsonItem it = w.stack[--w.n_stack];
+        if (it.key) {
+            U32Buf *k = &x->t1;
+            k->n = 0;
+            if (append_unicode(k, it.key, PY_SSIZE_T_MAX) < 0) goto done;
+            if (odd_name(k->p, k->n) &&
+                (json_location(x, &w, "body:jsonkey:", it.path) < 0 ||
+                 ex_add(x, x->loc.p, x->loc.n, 'v', k->p, k->n) < 0))
+                goto done;
+        }
+        if (PyUnicode_Check(it.node)) {
+            U32Buf *v = &x->t2;
+            v->n = 0;
+            /* one character more than can be kept tells add() to mark the cut */
+            if (append_unicode(v, it.node, x->t->lim.max_value_chars + 1) < 0 ||
+                json_location(x, &w, "body:json:", it.path) < 0 ||
+                ex_add(x, x->loc.p, x->loc.n, 'v', v->p, v->n) < 0)
+                goto done;
+        } else if (PyDict_Check(it.node) || PyList_Check(it.node)) {
+            if (it.depth >= max_depth) {
+                x->truncated = 1;
+                continue;
+            }
+            Py_ssize_t m = PyDict_Check(it.node) ? PyDict_GET_SIZE(it.node)
+                                                 : PyList_GET_SIZE(it.node);
+            if (json_stack_reserve(&w, m) < 0) goto done;
+            /* children pushed last-first so that they pop in document order */
+            JsonItem *base = w.stack + w.n_stack;
+            if (PyDict_Check(it.node)) {
+                PyObject *k, *v;
+                Py_ssize_t pos = 0, i = 0;
+                while (i < m && PyDict_Next(it.node, &pos, &k, &v)) {
+                    if (json_push(&w, it.path, k, 0, v, it.depth + 1, &base[m - 1 - i]) < 0)
+                        goto done;
+                    i++;
+                }
+            } else {
+                for (Py_ssize_t i = 0; i < m; i++)
+                    if (json_push(&w, it.path, NULL, i, PyList_GET_ITEM(it.node, i),
+                                  it.depth + 1, &base[m - 1 - i]) < 0)
+                        goto done;
+            }
+            w.n_stack += m;
+        }
+    }
+    rc = 0;
+done:
+    json_walk_free(&w);
+    return rc;
+}
+
+/* Deepest bracket nesting outside strings (a cheap bound on the parser's recursion). */
+static Py_ssize_t json_nesting(PyObject *text) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), depth = 0, max = 0;
+    int kind = PyUnicode_KIND(text), in_str = 0;
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max) max = depth;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+static inline int is_json_space(Py_UCS4 c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* json.loads(text) with the scorer's decoder (json.JSONDecoder.decode, whose Python part
+ * is these few lines around scan_once): a new reference, or NULL with no error set when
+ * the text is not a JSON document, or NULL with an error. */
+static PyObject *load_json(const ExtractTables *t, PyObject *text) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), idx = 0;
+    if (n && PyUnicode_READ_CHAR(text, 0) == 0xFEFF) return NULL; /* "Unexpected UTF-8 BOM" */
+    while (idx < n && is_json_space(PyUnicode_READ_CHAR(text, idx))) idx++;
+    PyObject *pos = PyLong_FromSsize_t(idx);
+    if (!pos) return NULL;
+    PyObject *args[2] = {text, pos};
+    PyObject *res = PyObject_Vectorcall(t->json_scan, args, 2, NULL);
+    Py_DECREF(pos);
+    if (!res) {
+        if (PyErr_ExceptionMatches(PyExc_StopIteration) ||
+            PyErr_ExceptionMatches(PyExc_ValueError) ||
+            PyErr_ExceptionMatches(PyExc_RecursionError))
+            PyErr_Clear();
+        return NULL;
+    }
+    if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 2) {
+        Py_DECREF(res);
+        PyErr_SetString(PyExc_TypeError, "scan_once must return (value, end)");
+        return NULL;
+    }
+    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(res, 1));
+    if (end == -1 && PyErr_Occurred()) {
+        Py_DECREF(res);
+        return NULL;
+    }
+    while (end < n && is_json_space(PyUnicode_READ_CHAR(text, end))) end++;
+    if (end != n) { /* "Extra data" */
+        Py_DECREF(res);
+        return NULL;
+    }
+    PyObject *doc = PyTuple_GET_ITEM(res, 0);
+    Py_INCREF(doc);
+    Py_DECREF(res);
+    return doc;
+}
+
+static int utf8_valid(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        int len = s[i] < 0x80 ? 1 : utf8_seq_len(s + i, n - i, &cp);
+        if (!len) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* decode_bytes as a str (for the JSON parser). */
+static PyObject *decode_bytes_unicode(Extract *x, const unsigned char *s, Py_ssize_t n) {
+    if (utf8_valid(s, n)) return PyUnicode_DecodeUTF8((const char *)s, n, NULL);
+    if (replace_overlong(s, n, &x->b1) < 0) return NULL;
+    return PyUnicode_DecodeUTF8((const char *)x->b1.p, x->b1.n, "replace");
+}
+
+/* ---------------------------------------------------------------- body */
+
+/* inputs._looks_binary: over 30% of the first KiB is control characters or bad bytes. */
+static int looks_binary(Extract *x, const unsigned char *body, Py_ssize_t n) {
+    Py_ssize_t m = n < x->t->sniff_bytes ? n : x->t->sniff_bytes;
+    U32Buf *head = &x->t3;
+    head->n = 0;
+    if (decode_bytes_append(body, m, head, &x->b1) < 0) return -1;
+    Py_ssize_t bad = 0;
+    for (Py_ssize_t i = 0; i < head->n; i++) {
+        uint32_t c = head->p[i];
+        bad += c <= 0x08 || c == 0x0B || c == 0x0C || (c >= 0x0E && c <= 0x1F) || c == 0x7F ||
+               c == 0xFFFD;
+    }
+    return bad * 10 > 3 * head->n;
+}
+
+/* The part of inputs._add_body after the multipart check (which the caller did);
+ * `json_text` is decode_bytes(body) when the JSON branch applies, else NULL. */
+static int add_body(Extract *x, const unsigned char *body, Py_ssize_t n, int has_media,
+                    PyObject *json_text) {
+    const ExtractTables *t = x->t;
+    const uint32_t *m = x->media.p;
+    Py_ssize_t mn = has_media ? x->media.n : 0;
+    if (n == 0 || is_binary_type(t, m, mn)) return 0;
+    if (ascii_eq(m, mn, "application/x-www-form-urlencoded")) {
+        U32Buf *text = &x->t3;
+        text->n = 0;
+        if (decode_bytes_append(body, n, text, &x->b1) < 0) return -1;
+        /* the walk reads t1/t2 as scratch: hand it its own copy */
+        U32Buf copy = {0};
+        int rc = u32_extend(&copy, text->p, text->n);
+        if (rc == 0) rc = add_urlencoded(x, copy.p, copy.n, "body:form", "body:formkey");
+        u32_free(&copy);
+        return rc;
+    }
+    if (json_text) {
+        PyObject *doc = load_json(t, json_text);
+        if (doc) {
+            int rc = add_json(x, doc);
+            Py_DECREF(doc);
+            return rc;
+        }
+        if (PyErr_Occurred()) return -1;
+    }
+    int binary = 0;
+    if (!is_text_type(t, m, mn)) {
+        binary = looks_binary(x, body, n);
+        if (binary < 0) return -1;
+    }
+    if (binary) return 0;
+    U32Buf *text = &x->t3;
+    if (ex_text(x, body, n, text) < 0) return -1;
+    static const uint32_t loc[] = {'b', 'o', 'd', 'y', ':', 'r', 'a', 'w'};
+    return ex_add(x, loc, 8, 'r', text->p, text->n);
+}
+
+/* ---------------------------------------------------------------- cookies and headers */
+
+static int add_cookies(Extract *x, const HeaderRec *h) {
+    U32Buf *v = &x->t3;
+    if (unicode_to_u32(h->value, v) < 0) return -1;
+    Py_ssize_t i = 0, n = v->n;
+    while (i <= n && !x->full) {
+        Py_ssize_t end = i;
+        while (end < n && v->p[end] != ';') end++;
+        Py_ssize_t a = i, b = end; /* piece.strip() */
+        while (a < b && is_space(v->p[a])) a++;
+        while (b > a && is_space(v->p[b - 1])) b--;
+        i = end + 1;
+        if (a == b) continue;
+        Py_ssize_t eq = a;
+        while (eq < b && v->p[eq] != '=') eq++;
+        Py_ssize_t na = a, nb = eq, ca = eq + 1, cb = b;
+        if (eq == b) { /* no '=': the whole piece is an unnamed cookie */
+            na = nb = a;
+            ca = a;
+        }
+        while (na < nb && is_space(v->p[na])) na++;
+        while (nb > na && is_space(v->p[nb - 1])) nb--;
+        while (ca < cb && is_space(v->p[ca])) ca++;
+        while (cb > ca && is_space(v->p[cb - 1])) cb--;
+        /* copies: ex_add needs pointers outside the arena, and t3 is ours */
+        U32Buf *name = &x->t1, *cookie = &x->t2;
+        name->n = cookie->n = 0;
+        if (u32_extend(name, v->p + na, nb - na) < 0 || u32_extend(cookie, v->p + ca, cb - ca) < 0)
+            return -1;
+        if (odd_name(name->p, name->n) &&
+            (loc_named(x, "cookiekey", name->p, name->n) < 0 ||
+             ex_add(x, x->loc.p, x->loc.n, 'v', name->p, name->n) < 0))
+            return -1;
+        if (loc_named(x, "cookie", name->p, name->n) < 0 ||
+            ex_add(x, x->loc.p, x->loc.n, 'v', cookie->p, cookie->n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* inputs.header_is_well_formed */
+static int header_is_well_formed(Extract *x, const uint32_t *name, Py_ssize_t n, PyObject *value) {
+    const ExtractTables *t = x->t;
+    PyObject *pattern = NULL;
+    for (Py_ssize_t i = 0; i < t->n_grammars && !pattern; i++)
+        if (str_eq(name, n, &t->grammars[i].name)) pattern = t->grammars[i].pattern;
+    if (!pattern) {
+        if (!strlist_prefix(&t->client_hint_prefixes, name, n)) return 0;
+        pattern = t->client_hint;
+    }
+    PyObject *args[2] = {pattern, value};
+    PyObject *match =
+        PyObject_VectorcallMethod(t->str_fullmatch, args, 2, NULL);
+    if (!match) return -1;
+    int ok = match != Py_None;
+    Py_DECREF(match);
+    return ok;
+}
+
+static int add_headers(Extract *x) {
+    for (Py_ssize_t i = 0; i < x->n_headers && !x->full; i++) {
+        const HeaderRec *h = &x->headers[i];
+        if (ascii_eq(x->hnames.p + h->lname, h->lname_len, "cookie") && add_cookies(x, h) < 0)
+            return -1;
+    }
+    for (Py_ssize_t i = 0; i < x->n_headers && !x->full; i++) {
+        const HeaderRec *h = &x->headers[i];
+        U32Buf *name = &x->t1;
+        name->n = 0;
+        if (u32_extend(name, x->hnames.p + h->lname, h->lname_len) < 0) return -1;
+        if (ascii_eq(name->p, name->n, "cookie")) continue;
+        int ok = header_is_well_formed(x, name->p, name->n, h->value);
+        if (ok < 0) return -1;
+        if (ok) continue;
+        U32Buf *value = &x->t2;
+        value->n = 0;
+        if (append_unicode(value, h->value, x->t->lim.max_value_chars + 1) < 0 ||
+            loc_named(x, "header", name->p, name->n) < 0 ||
+            ex_add(x, x->loc.p, x->loc.n, 'h', value->p, value->n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- whole request */
+
+/* Read the headers (exact str pairs) and lower-case their names; 1 when the request
+ * must go to the Python extraction instead. */
+static int read_headers(Extract *x, PyObject *headers) {
+    if (!PyTuple_CheckExact(headers)) return 1;
+    Py_ssize_t n = PyTuple_GET_SIZE(headers);
+    if (n > x->cap_headers) {
+        HeaderRec *h = (HeaderRec *)PyMem_Realloc(x->headers, (size_t)n * sizeof(HeaderRec));
+        if (!h) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        x->headers = h;
+        x->cap_headers = n;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyTuple_GET_ITEM(headers, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return 1;
+        PyObject *name = PyTuple_GET_ITEM(pair, 0), *value = PyTuple_GET_ITEM(pair, 1);
+        if (!PyUnicode_CheckExact(name) || !PyUnicode_CheckExact(value)) return 1;
+        HeaderRec *h = &x->headers[i];
+        h->name = name;
+        h->value = value;
+        h->lname = x->hnames.n;
+        if (PyUnicode_IS_ASCII(name)) {
+            Py_ssize_t len = PyUnicode_GET_LENGTH(name);
+            const Py_UCS1 *d = PyUnicode_1BYTE_DATA(name);
+            if (u32_reserve(&x->hnames, len) < 0) return -1;
+            for (Py_ssize_t k = 0; k < len; k++)
+                x->hnames.p[x->hnames.n++] = (d[k] >= 'A' && d[k] <= 'Z') ? d[k] + 32u : d[k];
+        } else { /* str.lower(): full Unicode case mapping */
+            PyObject *lower = PyObject_CallMethodNoArgs(name, g_str_lower);
+            if (!lower) return -1;
+            int rc = append_unicode(&x->hnames, lower, PY_SSIZE_T_MAX);
+            Py_DECREF(lower);
+            if (rc < 0) return -1;
+        }
+        h->lname_len = x->hnames.n - h->lname;
+    }
+    x->n_headers = n;
+    return 0;
+}
+
+static int extract_parts(Extract *x, PyObject *uri, const unsigned char *bdata, Py_ssize_t blen,
+                         int body_cut, int has_media, PyObject *json_text);
+
+/* inputs.extract_inputs in C. Returns 0 when done, 1 when this request must go to the
+ * Python extraction (multipart bodies, deeply nested JSON, unusual object types), -1 on
+ * error. Decides before adding anything, so a 1 leaves no partial state behind. */
+static int extract_request(Extract *x, PyObject *request, PyObject *uri, PyObject *headers,
+                           PyObject *body) {
+    const ExtractTables *t = x->t;
+    extract_reset(x);
+    if (ensure_text_globals() < 0) return -1;
+    if (Py_TYPE(request) != (PyTypeObject *)t->request_type || !PyUnicode_CheckExact(uri) ||
+        !PyBytes_CheckExact(body))
+        return 1;
+    int rc = read_headers(x, headers);
+    if (rc) return rc;
+
+    const unsigned char *bdata = (const unsigned char *)PyBytes_AS_STRING(body);
+    Py_ssize_t blen = PyBytes_GET_SIZE(body);
+    int body_cut = blen > t->lim.max_body_bytes;
+    if (body_cut) blen = t->lim.max_body_bytes;
+    int has_media = 0;
+    if (blen) {
+        PyObject *content_type = NULL; /* request.header("content-type") */
+        for (Py_ssize_t i = 0; i < x->n_headers && !content_type; i++)
+            if (ascii_eq(x->hnames.p + x->headers[i].lname, x->headers[i].lname_len,
+                         "content-type"))
+                content_type = x->headers[i].value;
+        x->media.n = 0;
+        if (content_type) {
+            if (media_type(x, content_type) < 0) return -1;
+            has_media = 1;
+        }
+        if (has_media && ascii_eq(x->media.p, x->media.n, "multipart/form-data")) return 1;
+        if (has_media && is_binary_type(t, x->media.p, x->media.n)) blen = 0;
+    }
+    PyObject *json_text = NULL; /* owned from here on */
+    if (blen && !(has_media && ascii_eq(x->media.p, x->media.n,
+                                        "application/x-www-form-urlencoded"))) {
+        Py_ssize_t first = 0; /* body.lstrip()[:1] */
+        while (first < blen && (bdata[first] == ' ' || (bdata[first] >= '\t' && bdata[first] <= '\r')))
+            first++;
+        if ((has_media && is_json_type(t, x->media.p, x->media.n)) ||
+            (first < blen && (bdata[first] == '{' || bdata[first] == '['))) {
+            json_text = decode_bytes_unicode(x, bdata, blen);
+            if (!json_text) return -1;
+            /* documents nested deeper than this go to Python as a whole: near the
+             * recursion limit, whether the parser fails depends on the call depth */
+            if (json_nesting(json_text) > t->json_max_nesting) {
+                Py_DECREF(json_text);
+                return 1;
+            }
+        }
+    }
+
+    rc = extract_parts(x, uri, bdata, blen, body_cut, has_media, json_text);
+    Py_XDECREF(json_text);
+    return rc;
+}
+
+/* The adds of extract_request, in the reference's order: path, query, body, headers. */
+static int extract_parts(Extract *x, PyObject *uri, const unsigned char *bdata, Py_ssize_t blen,
+                         int body_cut, int has_media, PyObject *json_text) {
+    const ExtractTables *t = x->t;
+    Py_ssize_t ulen = PyUnicode_GET_LENGTH(uri);
+    if (ulen > t->lim.max_uri_chars) {
+        ulen = t->lim.max_uri_chars;
+        x->truncated = 1;
+    }
+    x->uri.n = 0;
+    if (append_unicode(&x->uri, uri, ulen) < 0) return -1;
+    Py_ssize_t end = 0;
+    while (end < x->uri.n && x->uri.p[end] != '#') end++;
+    Py_ssize_t q = 0;
+    while (q < end && x->uri.p[q] != '?') q++;
+    if (q > 0 && !(q == 1 && x->uri.p[0] == '/')) {
+        static const uint32_t loc[] = {'p', 'a', 't', 'h'};
+        if (ex_add(x, loc, 4, 'p', x->uri.p, q) < 0) return -1;
+    }
+    if (q + 1 < end && add_urlencoded(x, x->uri.p + q + 1, end - q - 1, "query", "querykey") < 0)
+        return -1;
+    if (body_cut) x->truncated = 1;
+    if (!x->full && add_body(x, bdata, blen, has_media, json_text) < 0) return -1;
+    if (!x->full && add_headers(x) < 0) return -1;
+    return 0;
+}
+
+/* The Python extraction's result (an ExtractedInputs) copied into x. */
+static int extract_from_python(Extract *x, PyObject *request) {
+    const ExtractTables *t = x->t;
+    extract_reset(x);
+    PyObject *args[2] = {request, t->py_limits};
+    PyObject *res = PyObject_Vectorcall(t->py_extract, args, 2, NULL);
+    if (!res) return -1;
+    int rc = -1;
+    PyObject *inputs = PyObject_GetAttrString(res, "inputs");
+    PyObject *trunc = PyObject_GetAttrString(res, "truncated");
+    PyObject *seq = inputs ? PySequence_Fast(inputs, "inputs must be a sequence") : NULL;
+    if (!seq || !trunc) goto done;
+    x->truncated = PyObject_IsTrue(trunc);
+    if (x->truncated < 0) goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *inp = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyTuple_Check(inp) || PyTuple_GET_SIZE(inp) != 3) {
+            PyErr_SetString(PyExc_TypeError, "inputs must be (location, kind, value) tuples");
+            goto done;
+        }
+        PyObject *loc = PyTuple_GET_ITEM(inp, 0), *kind = PyTuple_GET_ITEM(inp, 1),
+                 *value = PyTuple_GET_ITEM(inp, 2);
+        if (!PyUnicode_Check(loc) || !PyUnicode_Check(kind) || !PyUnicode_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "inputs must hold str");
+            goto done;
+        }
+        uint8_t code = 'v'; /* scorer._KIND_CODES.get(kind, value) */
+        if (PyUnicode_CompareWithASCIIString(kind, "path") == 0) code = 'p';
+        else if (PyUnicode_CompareWithASCIIString(kind, "header") == 0) code = 'h';
+        else if (PyUnicode_CompareWithASCIIString(kind, "raw") == 0) code = 'r';
+        if (x->n_inputs == x->cap_inputs) {
+            Py_ssize_t cap = x->cap_inputs ? 2 * x->cap_inputs : 32;
+            InputRec *p = (InputRec *)PyMem_Realloc(x->inputs, (size_t)cap * sizeof(InputRec));
+            if (!p) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            x->inputs = p;
+            x->cap_inputs = cap;
+        }
+        InputRec *r = &x->inputs[x->n_inputs];
+        r->loc = x->arena.n;
+        if (append_unicode(&x->arena, loc, PY_SSIZE_T_MAX) < 0) goto done;
+        r->loc_len = x->arena.n - r->loc;
+        r->val = x->arena.n;
+        if (append_unicode(&x->arena, value, PY_SSIZE_T_MAX) < 0) goto done;
+        r->val_len = x->arena.n - r->val;
+        r->kind = code;
+        r->hash = 0;
+        x->n_inputs++;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(seq);
+    Py_XDECREF(inputs);
+    Py_XDECREF(trunc);
+    Py_DECREF(res);
+    return rc;
+}
+
+/* ==================================================================== scoring pipeline */
+
+/* The regexes of scorer.py that skip values the model need not see. Both path patterns
+ * are "(?:/F R{0,80})*" then "/?" with F and R character classes: deterministic to match,
+ * since '/' is in neither class. `upper` admits A-Z (raw values) or not (normalized
+ * text). */
+static inline int plain_char(uint32_t c, int upper, int dot) {
+    return (c >= 'a' && c <= 'z') || (upper && c >= 'A' && c <= 'Z') || is_ascii_digit(c) ||
+           c == '_' || c == '-' || (dot && c == '.');
+}
+
+static int has_dotdot(const uint32_t *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i + 1 < n; i++)
+        if (s[i] == '.' && s[i + 1] == '.') return 1;
+    return 0;
+}
+
+static int plain_path(const uint32_t *s, Py_ssize_t n, int upper) {
+    if (has_dotdot(s, n)) return 0;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (s[i] != '/') return 0;
+        if (i + 1 == n) return 1; /* the final "/?" */
+        if (!plain_char(s[i + 1], upper, 0)) return 0;
+        Py_ssize_t j = i + 2;
+        while (j < n && j - (i + 2) < 80 && plain_char(s[j], upper, 1)) j++;
+        if (j < n && s[j] != '/') return 0;
+        i = j;
+    }
+    return 1;
+}
+
+static int plain_token(const uint32_t *s, Py_ssize_t n, Py_ssize_t max_len, int upper) {
+    if (n > max_len) return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!plain_char(s[i], upper, 1)) return 0;
+    return 1;
+}
+
+/* scorer: (len(value) <= 15 or kind == "path") and _is_plain_raw(value, kind) */
+static int skip_plain_raw(const uint32_t *v, Py_ssize_t n, uint8_t kind) {
+    if (kind == 'p') return plain_path(v, n, 1);
+    return plain_token(v, n, 15, 1);
+}
+
+/* scorer.is_inert on normalized text */
+static int text_is_inert(const uint32_t *t, Py_ssize_t n, uint8_t kind) {
+    if (kind == 'p') return plain_path(t, n, 0);
+    return plain_token(t, n, 128, 0);
+}
+
+/* ---------------------------------------------------------------- cache */
+
+/* What scoring one value gave, as far as results depend on it: the per-head maximum over
+ * its windows and the first window reaching it, the window count (the scorer picks its
+ * calibration path by the batch's window count) and the normalized length (it counts
+ * against the request's text budget). Merging these per value in input order gives the
+ * same maxima and first arg-maxima as going through every window. */
+typedef struct {
+    int32_t norm_len, n_windows;
+    float best[N_HEADS];
+    int32_t argwin[N_HEADS];
+} Summary;
+
+typedef struct {
+    uint64_t hash; /* 0: empty slot */
+    uint64_t stamp;
+    unsigned char *key; /* kind code + UTF-8 of the raw value */
+    Py_ssize_t key_len;
+    Summary s;
+} CacheEntry;
+
+#define CACHE_WAYS 4
+
+/* Bounded, set-associative: a value maps to one set of CACHE_WAYS slots, and a new value
+ * replaces the least recently used slot of its set. Cached or not, a value scores the
+ * same (tests check), so the policy only decides speed. */
+typedef struct {
+    CacheEntry *slots;
+    Py_ssize_t n_sets;
+    uint64_t clock;
+} Cache;
+
+static void cache_free(Cache *c) {
+    for (Py_ssize_t i = 0; i < c->n_sets * CACHE_WAYS; i++) PyMem_Free(c->slots[i].key);
+    PyMem_Free(c->slots);
+    c->slots = NULL;
+    c->n_sets = 0;
+}
+
+static uint64_t hash_bytes(const unsigned char *s, Py_ssize_t n) {
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001B3ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+static CacheEntry *cache_find(Cache *c, const unsigned char *key, Py_ssize_t n, uint64_t h) {
+    CacheEntry *set = c->slots + (Py_ssize_t)(h % (uint64_t)c->n_sets) * CACHE_WAYS;
+    for (int w = 0; w < CACHE_WAYS; w++)
+        if (set[w].hash == h && set[w].key_len == n && memcmp(set[w].key, key, (size_t)n) == 0)
+            return &set[w];
+    return NULL;
+}
+
+static int cache_get(Cache *c, const unsigned char *key, Py_ssize_t n, Summary *out) {
+    if (!c->n_sets) return 0;
+    CacheEntry *e = cache_find(c, key, n, hash_bytes(key, n));
+    if (!e) return 0;
+    e->stamp = ++c->clock;
+    *out = e->s;
+    return 1;
+}
+
+static int cache_put(Cache *c, const unsigned char *key, Py_ssize_t n, const Summary *s) {
+    if (!c->n_sets) return 0;
+    uint64_t h = hash_bytes(key, n);
+    CacheEntry *e = cache_find(c, key, n, h);
+    if (!e) {
+        CacheEntry *set = c->slots + (Py_ssize_t)(h % (uint64_t)c->n_sets) * CACHE_WAYS;
+        e = &set[0];
+        for (int w = 1; w < CACHE_WAYS && e->hash; w++)
+            if (!set[w].hash || set[w].stamp < e->stamp) e = &set[w];
+        unsigned char *k = (unsigned char *)PyMem_Malloc((size_t)n);
+        if (!k) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(k, key, (size_t)n);
+        PyMem_Free(e->key);
+        e->key = k;
+        e->key_len = n;
+        e->hash = h;
+    }
+    e->stamp = ++c->clock;
+    e->s = *s;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the Pipeline type */
+
+typedef struct {
+    PyObject_HEAD
+    Engine *engine;
+    ExtractTables t;
+    Py_ssize_t text_budget, cache_max_value, window_chars, window_step, norm_max_chars;
+    int norm_max_depth;
+    Cache cache;
+} Pipeline;
+
+/* One scored value of a request: fresh (normalized now, its windows in Call.wins) or a
+ * cache hit (only its summary). */
+typedef struct {
+    Py_ssize_t input;
+    int cached, cacheable;
+    Py_ssize_t first_window, n_windows; /* fresh */
+    Py_ssize_t norm_len;
+    Summary s; /* cached; for fresh values filled after the model ran */
+} Segment;
+
+typedef struct {
+    Py_ssize_t off, len; /* slice of Call.norm */
+    uint8_t kind;
+} Window;
+
+/* Everything one call needs, so that concurrent calls (a call back into Python can let
+ * another thread in) share nothing but the cache, which is only touched between such
+ * call-backs. */
+typedef struct {
+    Extract x;
+    NormScratch ns;
+    U32Buf ntext, norm;
+    Segment *segs;
+    Py_ssize_t n_segs, cap_segs;
+    Window *wins;
+    Py_ssize_t n_wins, cap_wins;
+    float *logits; /* N_HEADS per window */
+    Py_ssize_t cap_logits;
+    Features feat;
+    float *acc;
+    ByteBuf key;
+} Call;
+
+static void call_free(Call *c) {
+    extract_free(&c->x);
+    norm_scratch_free(&c->ns);
+    u32_free(&c->ntext);
+    u32_free(&c->norm);
+    PyMem_Free(c->segs);
+    PyMem_Free(c->wins);
+    PyMem_Free(c->logits);
+    features_free(&c->feat);
+    PyMem_Free(c->acc);
+    bytes_free(&c->key);
+}
+
+/* Room for `need` items (at least one, so that NULL always means failure). */
+static void *grow_array(void *p, Py_ssize_t *cap, Py_ssize_t need, size_t item) {
+    if (need < 1) need = 1;
+    if (p && need <= *cap) return p;
+    Py_ssize_t c = grow_cap(*cap, need);
+    if ((size_t)c > PY_SSIZE_T_MAX / item) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    void *q = PyMem_Realloc(p, (size_t)c * item);
+    if (!q) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    *cap = c;
+    return q;
+}
+
+static Segment *new_segment(Call *c) {
+    Segment *s = (Segment *)grow_array(c->segs, &c->cap_segs, c->n_segs + 1, sizeof(Segment));
+    if (!s) return NULL;
+    c->segs = s;
+    memset(&s[c->n_segs], 0, sizeof(Segment));
+    return &s[c->n_segs++];
+}
+
+/* Cache key of an input: its kind code and the UTF-8 of its value (into c->key). */
+static int input_key(Call *c, const InputRec *in) {
+    c->key.n = 0;
+    if (bytes_reserve(&c->key, 1) < 0) return -1;
+    c->key.p[c->key.n++] = in->kind;
+    return utf8_encode_append(&c->key, c->x.arena.p + in->val, in->val_len);
+}
+
+/* features.windows: start offsets step by window_step until one reaches the end. */
+static Py_ssize_t window_count(const Pipeline *pl, Py_ssize_t len) {
+    if (len <= pl->window_chars) return 1;
+    Py_ssize_t k = 1, start = 0;
+    while (start + pl->window_chars < len) {
+        start += pl->window_step;
+        k++;
+    }
+    return k;
+}
+
+/* Windows, budget and cache lookups of one request's inputs (scorer._collect_windows). */
+static int collect_windows(Pipeline *pl, Call *c, int *truncated) {
+    Extract *x = &c->x;
+    Py_ssize_t budget = pl->text_budget;
+    c->n_segs = c->n_wins = 0;
+    c->norm.n = 0;
+    for (Py_ssize_t i = 0; i < x->n_inputs; i++) {
+        const InputRec *in = &x->inputs[i];
+        const uint32_t *value = x->arena.p + in->val;
+        if ((in->val_len <= 15 || in->kind == 'p') && skip_plain_raw(value, in->val_len, in->kind))
+            continue;
+        int cacheable = in->val_len <= pl->cache_max_value && pl->cache.n_sets > 0;
+        Summary hit;
+        if (cacheable) {
+            if (input_key(c, in) < 0) return -1;
+            if (cache_get(&pl->cache, c->key.p, c->key.n, &hit) && hit.norm_len <= budget) {
+                budget -= hit.norm_len;
+                if (hit.n_windows > 0) {
+                    Segment *s = new_segment(c);
+                    if (!s) return -1;
+                    s->input = i;
+                    s->cached = 1;
+                    s->norm_len = hit.norm_len;
+                    s->s = hit;
+                }
+                if (budget <= 0) {
+                    *truncated = 1;
+                    break;
+                }
+                continue;
+            }
+        }
+        if (normalize_text(value, in->val_len, pl->norm_max_chars, pl->norm_max_depth, &c->ns,
+                           &c->ntext) < 0)
+            return -1;
+        if (text_is_inert(c->ntext.p, c->ntext.n, in->kind)) {
+            if (cacheable) {
+                Summary inert = {0};
+                if (input_key(c, in) < 0 || cache_put(&pl->cache, c->key.p, c->key.n, &inert) < 0)
+                    return -1;
+            }
+            continue;
+        }
+        Py_ssize_t len = c->ntext.n;
+        if (len > budget) {
+            len = budget;
+            *truncated = 1;
+            cacheable = 0;
+        }
+        budget -= len;
+        Segment *s = new_segment(c);
+        if (!s) return -1;
+        s->input = i;
+        s->cacheable = cacheable;
+        s->norm_len = len;
+        s->first_window = c->n_wins;
+        s->n_windows = window_count(pl, len);
+        Py_ssize_t off = c->norm.n;
+        if (u32_extend(&c->norm, c->ntext.p, len) < 0) return -1;
+        Window *w = (Window *)grow_array(c->wins, &c->cap_wins, c->n_wins + s->n_windows,
+                                         sizeof(Window));
+        if (!w) return -1;
+        c->wins = w;
+        for (Py_ssize_t k = 0; k < s->n_windows; k++) {
+            Py_ssize_t start = k * pl->window_step;
+            Py_ssize_t end = start + pl->window_chars < len ? start + pl->window_chars : len;
+            if (s->n_windows == 1) start = 0, end = len;
+            c->wins[c->n_wins++] = (Window){off + start, end - start, in->kind};
+        }
+        if (budget <= 0) {
+            *truncated = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Logits of every fresh window of the request. */
+static int run_model(Pipeline *pl, Call *c) {
+    float *l = (float *)grow_array(c->logits, &c->cap_logits, c->n_wins * N_HEADS, sizeof(float));
+    if (!l) return -1;
+    c->logits = l;
+    Engine *e = pl->engine;
+    if (!c->acc) {
+        c->acc = (float *)PyMem_Malloc((size_t)e->hidden * sizeof(float));
+        if (!c->acc) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    for (Py_ssize_t w = 0; w < c->n_wins; w++) {
+        const Window *win = &c->wins[w];
+        if (features_reserve(&c->feat, win->len) < 0) return -1;
+        featurize(e, c->norm.p + win->off, win->len, win->kind, &c->feat);
+        forward(e, c->feat.ids, c->feat.n, c->acc, c->logits + w * N_HEADS);
+    }
+    return 0;
+}
+
+/* Where a head's maximum was reached: segment and window within it. */
+typedef struct {
+    Py_ssize_t seg;
+    int32_t win;
+} Where;
+
+/* Per-head maxima over the request's windows in order (first maximum wins, as the
+ * reference's strict > and argmax do), and cache entries for fresh values. */
+static int reduce_request(Pipeline *pl, Call *c, float best[N_HEADS], Where where[N_HEADS],
+                          Py_ssize_t *n_windows) {
+    for (int h = 0; h < N_HEADS; h++) {
+        best[h] = -INFINITY;
+        where[h] = (Where){-1, -1};
+    }
+    for (Py_ssize_t si = 0; si < c->n_segs; si++) {
+        Segment *s = &c->segs[si];
+        if (!s->cached) {
+            s->s.norm_len = (int32_t)s->norm_len;
+            s->s.n_windows = (int32_t)s->n_windows;
+            for (int h = 0; h < N_HEADS; h++) {
+                s->s.best[h] = -INFINITY;
+                s->s.argwin[h] = -1;
+            }
+            for (Py_ssize_t k = 0; k < s->n_windows; k++) {
+                const float *row = c->logits + (s->first_window + k) * N_HEADS;
+                for (int h = 0; h < N_HEADS; h++)
+                    if (row[h] > s->s.best[h]) {
+                        s->s.best[h] = row[h];
+                        s->s.argwin[h] = (int32_t)k;
+                    }
+            }
+            if (s->cacheable && (input_key(c, &c->x.inputs[s->input]) < 0 ||
+                                 cache_put(&pl->cache, c->key.p, c->key.n, &s->s) < 0))
+                return -1;
+        }
+        *n_windows += s->s.n_windows;
+        for (int h = 0; h < N_HEADS; h++)
+            if (s->s.best[h] > best[h]) {
+                best[h] = s->s.best[h];
+                where[h] = (Where){si, s->s.argwin[h]};
+            }
+    }
+    return 0;
+}
+
+/* (location, window text, kind code) of the window behind one head, for explanations. */
+static PyObject *explain_window(Pipeline *pl, Call *c, Where w) {
+    const Segment *s = &c->segs[w.seg];
+    const InputRec *in = &c->x.inputs[s->input];
+    const uint32_t *text;
+    Py_ssize_t len;
+    if (s->cached) { /* normalize again: same text as when it was cached */
+        if (normalize_text(c->x.arena.p + in->val, in->val_len, pl->norm_max_chars,
+                           pl->norm_max_depth, &c->ns, &c->ntext) < 0)
+            return NULL;
+        text = c->ntext.p;
+        len = c->ntext.n;
+    } else {
+        text = c->norm.p + c->wins[s->first_window].off;
+        len = s->norm_len;
+    }
+    Py_ssize_t start = 0, end = len;
+    if (len > pl->window_chars) {
+        start = (Py_ssize_t)w.win * pl->window_step;
+        end = start + pl->window_chars < len ? start + pl->window_chars : len;
+    }
+    PyObject *loc = u32_to_unicode(c->x.arena.p + in->loc, in->loc_len);
+    PyObject *win = u32_to_unicode(text + start, end - start);
+    PyObject *out = NULL;
+    if (loc && win) out = Py_BuildValue("(OOi)", loc, win, (int)in->kind);
+    Py_XDECREF(loc);
+    Py_XDECREF(win);
+    return out;
+}
+
+static PyObject *s_uri, *s_headers, *s_body;
+
+/* Inputs of one request into c->x: C extraction, or Python's where C defers. */
+static int extract_any(Pipeline *pl, Call *c, PyObject *request, int *native) {
+    int rc = 1;
+    c->x.t = &pl->t;
+    if (Py_TYPE(request) == (PyTypeObject *)pl->t.request_type) {
+        PyObject *uri = PyObject_GetAttr(request, s_uri);
+        PyObject *headers = uri ? PyObject_GetAttr(request, s_headers) : NULL;
+        PyObject *body = headers ? PyObject_GetAttr(request, s_body) : NULL;
+        rc = body ? extract_request(&c->x, request, uri, headers, body) : -1;
+        Py_XDECREF(uri);
+        Py_XDECREF(headers);
+        Py_XDECREF(body);
+    }
+    if (rc < 0) return -1;
+    *native = rc == 0;
+    return rc == 1 ? extract_from_python(&c->x, request) : 0;
+}
+
+/* score(requests, explain=False) -> (best logits: bytes of float32 [n x 4],
+ *     flags: bytes [n] (1: has inputs, 2: truncated), windows in the batch: int,
+ *     explanations: list of n tuples of 4 (location, window, kind) or None, or None) */
+static PyObject *Pipeline_score(Pipeline *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"requests", "explain", NULL};
+    PyObject *requests;
+    int explain = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|p", kwlist, &requests, &explain)) return NULL;
+    PyObject *seq = PySequence_Fast(requests, "requests must be a sequence");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject *best_bytes = PyBytes_FromStringAndSize(NULL, n * N_HEADS * (Py_ssize_t)sizeof(float));
+    PyObject *flags_bytes = PyBytes_FromStringAndSize(NULL, n);
+    PyObject *expl = explain ? PyList_New(n) : NULL;
+    PyObject *result = NULL;
+    Call c = {0};
+    Py_ssize_t n_windows = 0;
+    if (!best_bytes || !flags_bytes || (explain && !expl)) goto done;
+    float *best_all = (float *)PyBytes_AS_STRING(best_bytes);
+    unsigned char *flags = (unsigned char *)PyBytes_AS_STRING(flags_bytes);
+    for (Py_ssize_t r = 0; r < n; r++) {
+        if (PyErr_CheckSignals() < 0) goto done;
+        int native;
+        if (extract_any(self, &c, PySequence_Fast_GET_ITEM(seq, r), &native) < 0) goto done;
+        int truncated = c.x.truncated;
+        Where where[N_HEADS];
+        if (collect_windows(self, &c, &truncated) < 0 || run_model(self, &c) < 0 ||
+            reduce_request(self, &c, best_all + r * N_HEADS, where, &n_windows) < 0)
+            goto done;
+        flags[r] = (unsigned char)((c.x.n_inputs > 0) | (truncated ? 2 : 0));
+        if (explain) {
+            PyObject *heads = PyTuple_New(N_HEADS);
+            if (!heads) goto done;
+            PyList_SET_ITEM(expl, r, heads);
+            for (int h = 0; h < N_HEADS; h++) {
+                PyObject *item = Py_None;
+                if (where[h].seg >= 0) {
+                    item = explain_window(self, &c, where[h]);
+                    if (!item) goto done;
+                } else {
+                    Py_INCREF(item);
+                }
+                PyTuple_SET_ITEM(heads, h, item);
+            }
+        }
+    }
+    result = Py_BuildValue("(OOnO)", best_bytes, flags_bytes, n_windows, expl ? expl : Py_None);
+done:
+    call_free(&c);
+    Py_DECREF(seq);
+    Py_XDECREF(best_bytes);
+    Py_XDECREF(flags_bytes);
+    Py_XDECREF(expl);
+    return result;
+}
+
+/* extract(request) -> (inputs: list of (location, kind, value), truncated, native) */
+static PyObject *Pipeline_extract(Pipeline *self, PyObject *request) {
+    static const char *kinds[256];
+    kinds['p'] = "path";
+    kinds['v'] = "value";
+    kinds['h'] = "header";
+    kinds['r'] = "raw";
+    Call c = {0};
+    int native = 0;
+    PyObject *list = NULL, *result = NULL;
+    if (extract_any(self, &c, request, &native) < 0) goto done;
+    list = PyList_New(c.x.n_inputs);
+    if (!list) goto done;
+    for (Py_ssize_t i = 0; i < c.x.n_inputs; i++) {
+        const InputRec *in = &c.x.inputs[i];
+        PyObject *loc = u32_to_unicode(c.x.arena.p + in->loc, in->loc_len);
+        PyObject *val = u32_to_unicode(c.x.arena.p + in->val, in->val_len);
+        PyObject *item = loc && val ? Py_BuildValue("(OsO)", loc, kinds[in->kind], val) : NULL;
+        Py_XDECREF(loc);
+        Py_XDECREF(val);
+        if (!item) goto done;
+        PyList_SET_ITEM(list, i, item);
+    }
+    result = Py_BuildValue("(ONN)", list, PyBool_FromLong(c.x.truncated), PyBool_FromLong(native));
+done:
+    Py_XDECREF(list);
+    call_free(&c);
+    return result;
+}
+
+static void tables_free(ExtractTables *t) {
+    strlist_free(&t->binary_prefixes);
+    strlist_free(&t->binary_types);
+    strlist_free(&t->text_prefixes);
+    strlist_free(&t->text_types);
+    strlist_free(&t->text_suffixes);
+    strlist_free(&t->json_suffixes);
+    strlist_free(&t->client_hint_prefixes);
+    for (Py_ssize_t i = 0; i < t->n_grammars; i++) {
+        PyMem_Free(t->grammars[i].name.p);
+        Py_XDECREF(t->grammars[i].pattern);
+    }
+    PyMem_Free(t->grammars);
+    t->grammars = NULL;
+    t->n_grammars = 0;
+    Py_CLEAR(t->client_hint);
+    Py_CLEAR(t->json_scan);
+    Py_CLEAR(t->request_type);
+    Py_CLEAR(t->py_extract);
+    Py_CLEAR(t->py_limits);
+    Py_CLEAR(t->str_fullmatch);
+}
+
+static void Pipeline_dealloc(Pipeline *self) {
+    tables_free(&self->t);
+    cache_free(&self->cache);
+    Py_XDECREF(self->engine);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Item `key` of the tables dict (borrowed), or NULL with KeyError. */
+static PyObject *table_item(PyObject *tables, const char *key) {
+    PyObject *v = PyDict_GetItemString(tables, key);
+    if (!v) PyErr_Format(PyExc_KeyError, "tables: missing %s", key);
+    return v;
+}
+
+static int table_ssize(PyObject *tables, const char *key, Py_ssize_t *out) {
+    PyObject *v = table_item(tables, key);
+    if (!v) return -1;
+    *out = PyLong_AsSsize_t(v);
+    if (*out == -1 && PyErr_Occurred()) return -1;
+    if (*out < 0) {
+        PyErr_Format(PyExc_ValueError, "tables: %s must be >= 0", key);
+        return -1;
+    }
+    return 0;
+}
+
+static int table_object(PyObject *tables, const char *key, PyObject **out) {
+    PyObject *v = table_item(tables, key);
+    if (!v) return -1;
+    Py_INCREF(v);
+    *out = v;
+    return 0;
+}
+
+static int table_strlist(PyObject *tables, const char *key, StrList *out) {
+    PyObject *v = table_item(tables, key);
+    return v ? strlist_from(v, out) : -1;
+}
+
+static int read_tables(ExtractTables *t, PyObject *tables) {
+    Limits *l = &t->lim;
+    if (table_ssize(tables, "max_inputs", &l->max_inputs) < 0 ||
+        table_ssize(tables, "max_body_bytes", &l->max_body_bytes) < 0 ||
+        table_ssize(tables, "max_value_chars", &l->max_value_chars) < 0 ||
+        table_ssize(tables, "max_json_depth", &l->max_json_depth) < 0 ||
+        table_ssize(tables, "max_uri_chars", &l->max_uri_chars) < 0 ||
+        table_ssize(tables, "max_name_chars", &t->max_name_chars) < 0 ||
+        table_ssize(tables, "sniff_bytes", &t->sniff_bytes) < 0 ||
+        table_strlist(tables, "binary_prefixes", &t->binary_prefixes) < 0 ||
+        table_strlist(tables, "binary_types", &t->binary_types) < 0 ||
+        table_strlist(tables, "text_prefixes", &t->text_prefixes) < 0 ||
+        table_strlist(tables, "text_types", &t->text_types) < 0 ||
+        table_strlist(tables, "text_suffixes", &t->text_suffixes) < 0 ||
+        table_strlist(tables, "json_suffixes", &t->json_suffixes) < 0 ||
+        table_strlist(tables, "client_hint_prefixes", &t->client_hint_prefixes) < 0 ||
+        table_object(tables, "client_hint", &t->client_hint) < 0 ||
+        table_object(tables, "json_scan", &t->json_scan) < 0 ||
+        table_object(tables, "request_type", &t->request_type) < 0 ||
+        table_object(tables, "extract", &t->py_extract) < 0 ||
+        table_object(tables, "limits", &t->py_limits) < 0)
+        return -1;
+    if (!PyType_Check(t->request_type)) {
+        PyErr_SetString(PyExc_TypeError, "tables: request_type must be a type");
+        return -1;
+    }
+    if (l->max_inputs > INT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "tables: max_inputs is too large");
+        return -1;
+    }
+    t->json_max_nesting = JSON_NATIVE_MAX_NESTING;
+    PyObject *grammars = table_item(tables, "well_formed");
+    if (!grammars) return -1;
+    if (!PyDict_Check(grammars)) {
+        PyErr_SetString(PyExc_TypeError, "tables: well_formed must be a dict");
+        return -1;
+    }
+    Py_ssize_t n = PyDict_GET_SIZE(grammars), pos = 0, i = 0;
+    t->grammars = (HeaderGrammar *)PyMem_Calloc((size_t)(n ? n : 1), sizeof(HeaderGrammar));
+    if (!t->grammars) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *k, *v;
+    while (i < n && PyDict_Next(grammars, &pos, &k, &v)) {
+        if (const_from_unicode(k, &t->grammars[i].name) < 0) return -1;
+        Py_INCREF(v);
+        t->grammars[i].pattern = v;
+        t->n_grammars = ++i;
+    }
+    t->str_fullmatch = PyUnicode_InternFromString("fullmatch");
+    return t->str_fullmatch ? 0 : -1;
+}
+
+static int Pipeline_init(Pipeline *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"engine",        "tables",         "text_budget",
+                             "cache_max_value", "cache_size",   "window_chars",
+                             "window_step",   "normalize_max_chars", "normalize_max_depth",
+                             NULL};
+    PyObject *engine, *tables;
+    Py_ssize_t cache_size;
+    if (self->engine) {
+        PyErr_SetString(PyExc_RuntimeError, "Pipeline is already initialized");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!$nnnnnni", kwlist, &EngineType, &engine,
+                                     &PyDict_Type, &tables, &self->text_budget,
+                                     &self->cache_max_value, &cache_size, &self->window_chars,
+                                     &self->window_step, &self->norm_max_chars,
+                                     &self->norm_max_depth))
+        return -1;
+    if (!engine_has_weights((Engine *)engine)) {
+        PyErr_SetString(PyExc_ValueError, "engine has no model weights");
+        return -1;
+    }
+    if (self->text_budget < 0 || self->cache_max_value < 0 || cache_size < 0 ||
+        self->window_chars < 1 || self->window_step < 1 || self->norm_max_chars < 0 ||
+        self->norm_max_depth < 0) {
+        PyErr_SetString(PyExc_ValueError, "sizes must be >= 0 (window sizes >= 1)");
+        return -1;
+    }
+    if (ensure_text_globals() < 0 || read_tables(&self->t, tables) < 0) return -1;
+    if (cache_size > 0) {
+        Py_ssize_t sets = (cache_size + CACHE_WAYS - 1) / CACHE_WAYS;
+        self->cache.slots = (CacheEntry *)PyMem_Calloc((size_t)sets * CACHE_WAYS, sizeof(CacheEntry));
+        if (!self->cache.slots) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->cache.n_sets = sets;
+    }
+    Py_INCREF(engine);
+    self->engine = (Engine *)engine;
+    return 0;
+}
+
+/* Cheap guard for methods called on a Pipeline whose __init__ failed or never ran. */
+static int pipeline_ready(Pipeline *self) {
+    if (self->engine) return 1;
+    PyErr_SetString(PyExc_RuntimeError, "Pipeline is not initialized");
+    return 0;
+}
+
+static PyObject *Pipeline_score_checked(Pipeline *self, PyObject *args, PyObject *kwds) {
+    return pipeline_ready(self) ? Pipeline_score(self, args, kwds) : NULL;
+}
+
+static PyObject *Pipeline_extract_checked(Pipeline *self, PyObject *request) {
+    return pipeline_ready(self) ? Pipeline_extract(self, request) : NULL;
+}
+
+static PyMethodDef Pipeline_methods[] = {
+    {"score", (PyCFunction)(void (*)(void))Pipeline_score_checked, METH_VARARGS | METH_KEYWORDS,
+     "score(requests, explain=False) -> (best_logits, flags, n_windows, explanations)"},
+    {"extract", (PyCFunction)Pipeline_extract_checked, METH_O,
+     "extract(request) -> (inputs, truncated, native): the inputs the scorer sees"},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject PipelineType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "bastion.waf._fastpath.Pipeline",
+    .tp_basicsize = sizeof(Pipeline),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Pipeline_init,
+    .tp_dealloc = (destructor)Pipeline_dealloc,
+    .tp_methods = Pipeline_methods,
+    .tp_doc = "Input extraction, decoding, windowing and the model for whole requests.",
+};
+
+/* Test hooks: the predicates above on a str. */
+static PyObject *py_is_plain_raw(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *text;
+    int kind;
+    if (!PyArg_ParseTuple(args, "UC", &text, &kind)) return NULL;
+    U32Buf b = {0};
+    if (unicode_to_u32(text, &b) < 0) return NULL;
+    int r = (b.n <= 15 || kind == 'p') && skip_plain_raw(b.p, b.n, (uint8_t)kind);
+    u32_free(&b);
+    return PyBool_FromLong(r);
+}
+
+static PyObject *py_is_inert(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *text;
+    int kind;
+    if (!PyArg_ParseTuple(args, "UC", &text, &kind)) return NULL;
+    U32Buf b = {0};
+    if (unicode_to_u32(text, &b) < 0) return NULL;
+    int r = text_is_inert(b.p, b.n, (uint8_t)kind);
+    u32_free(&b);
+    return PyBool_FromLong(r);
+}
+
 /* ------------------------------------------------------------------ normalize_simple
  *
  * The common case of bastion/waf/transforms.normalize (the pure-Python chain stays the
@@ -1637,6 +3374,10 @@ static PyObject *normalize_simple(PyObject *module, PyObject *const *args, Py_ss
 }
 
 static PyMethodDef module_methods[] = {
+    {"is_plain_raw", (PyCFunction)py_is_plain_raw, METH_VARARGS,
+     "is_plain_raw(value, kind_code) -> bool: the scorer's skip test for raw values (tests)"},
+    {"is_inert", (PyCFunction)py_is_inert, METH_VARARGS,
+     "is_inert(text, kind_code) -> bool: scorer.is_inert (tests)"},
     {"normalize", (PyCFunction)(void (*)(void))py_normalize, METH_VARARGS | METH_KEYWORDS,
      "normalize(value, max_chars=8192, max_depth=4) -> str\n\n"
      "transforms.normalize (the whole decoding chain) in C."},
@@ -1655,10 +3396,16 @@ static struct PyModuleDef moduledef = {
 };
 
 PyMODINIT_FUNC PyInit__fastpath(void) {
-    if (PyType_Ready(&EngineType) < 0) return NULL;
+    if (PyType_Ready(&EngineType) < 0 || PyType_Ready(&PipelineType) < 0) return NULL;
+    if (!s_uri) {
+        s_uri = PyUnicode_InternFromString("uri");
+        s_headers = PyUnicode_InternFromString("headers");
+        s_body = PyUnicode_InternFromString("body");
+        if (!s_uri || !s_headers || !s_body) return NULL;
+    }
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
-    if (PyModule_AddType(m, &EngineType) < 0) {
+    if (PyModule_AddType(m, &EngineType) < 0 || PyModule_AddType(m, &PipelineType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -18,7 +18,14 @@ from urllib.parse import unquote_to_bytes
 from bastion.waf.request import HttpRequest
 from bastion.waf.transforms import decode_bytes
 
-__all__ = ["DEFAULT_LIMITS", "ExtractedInputs", "Input", "InputLimits", "extract_inputs"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "ExtractedInputs",
+    "Input",
+    "InputLimits",
+    "extract_inputs",
+    "native_tables",
+]
 
 
 class Input(NamedTuple):
@@ -163,6 +170,9 @@ _BINARY_TYPES = frozenset(
 _TEXT_TYPES = frozenset(
     {"application/json", "application/xml", "application/javascript", "application/graphql"}
 )
+_TEXT_PREFIXES = ("text/",)
+_TEXT_SUFFIXES = ("+json", "+xml", "/json", "/xml")
+_JSON_SUFFIXES = ("/json", "+json")
 
 
 def _no_surrogates(text: str) -> str:
@@ -271,9 +281,7 @@ def _is_binary_type(media: str) -> bool:
 
 def _is_text_type(media: str) -> bool:
     return (
-        media.startswith("text/")
-        or media in _TEXT_TYPES
-        or media.endswith(("+json", "+xml", "/json", "/xml"))
+        media.startswith(_TEXT_PREFIXES) or media in _TEXT_TYPES or media.endswith(_TEXT_SUFFIXES)
     )
 
 
@@ -306,7 +314,7 @@ def _add_body(out: _Collector, request: HttpRequest) -> None:
             if delimiter in body:
                 _add_multipart(out, body, delimiter)
                 return
-    json_typed = media.endswith(("/json", "+json"))
+    json_typed = media.endswith(_JSON_SUFFIXES)
     if json_typed or body.lstrip()[:1] in (b"{", b"["):
         text = decode_bytes(body)
         try:
@@ -322,6 +330,11 @@ def _add_body(out: _Collector, request: HttpRequest) -> None:
 
 def _no_number(_: str) -> None:
     """JSON numbers are not inputs: skip converting them (and the int size limit)."""
+
+
+#: What ``json.loads(text, parse_int=_no_number, parse_float=_no_number)`` builds per call;
+#: the C extraction runs its ``scan_once`` as ``JSONDecoder.decode`` does.
+_JSON_DECODER = json.JSONDecoder(parse_int=_no_number, parse_float=_no_number)
 
 
 def _json_key_path(path: str, key: str) -> str:
@@ -433,3 +446,37 @@ def _add_cookies_and_headers(out: _Collector, headers: tuple[tuple[str, str], ..
         if name == "cookie" or header_is_well_formed(name, value):
             continue
         out.add(f"header:{name[:_MAX_NAME_CHARS]}", "header", value)
+
+
+# --------------------------------------------------------------------------- C extraction
+
+
+def native_tables(limits: InputLimits = DEFAULT_LIMITS) -> dict[str, object]:
+    """The tables and fall-backs the C extraction (``_fastpath.Pipeline``) works from.
+
+    Handing them over keeps this module the single definition of what an input is; the C
+    code calls :func:`extract_inputs` itself for what it leaves to Python (multipart
+    bodies, very deeply nested JSON, request objects that are not plain ``HttpRequest``).
+    """
+    return {
+        "max_inputs": limits.max_inputs,
+        "max_body_bytes": limits.max_body_bytes,
+        "max_value_chars": limits.max_value_chars,
+        "max_json_depth": limits.max_json_depth,
+        "max_uri_chars": limits.max_uri_chars,
+        "max_name_chars": _MAX_NAME_CHARS,
+        "sniff_bytes": _SNIFF_BYTES,
+        "binary_prefixes": _BINARY_PREFIXES,
+        "binary_types": sorted(_BINARY_TYPES),
+        "text_prefixes": _TEXT_PREFIXES,
+        "text_types": sorted(_TEXT_TYPES),
+        "text_suffixes": _TEXT_SUFFIXES,
+        "json_suffixes": _JSON_SUFFIXES,
+        "well_formed": _WELL_FORMED_HEADERS,
+        "client_hint_prefixes": _CLIENT_HINT_PREFIXES,
+        "client_hint": _CLIENT_HINT,
+        "json_scan": _JSON_DECODER.scan_once,  # type: ignore[attr-defined]  # not in typeshed
+        "request_type": HttpRequest,
+        "extract": extract_inputs,
+        "limits": limits,
+    }

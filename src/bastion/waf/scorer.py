@@ -8,11 +8,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bastion.waf import features as F
-from bastion.waf.inputs import DEFAULT_LIMITS, Input, InputLimits, extract_inputs
+from bastion.waf.inputs import (
+    DEFAULT_LIMITS,
+    Input,
+    InputLimits,
+    extract_inputs,
+    native_tables,
+)
 from bastion.waf.model import FloatArray, Model
 from bastion.waf.request import HttpRequest
 from bastion.waf.result import HEADS, Explanation, WafResult
@@ -27,7 +34,9 @@ _PLAIN_RAW_PATH = re.compile(r"(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,80})*/?")
 _KIND_CODES = {kind: ord(ch) for kind, ch in F.KIND_CHARS.items()}
 _VALUE_CODE = _KIND_CODES["value"]
 _NO_ROW: list[float] = []
-#: Up to this many windows per call, reduce in plain Python instead of NumPy.
+#: Up to this many windows per call, calibrate in plain Python instead of NumPy. The two
+#: interpolations may round differently in the last bit, so the C pipeline reports the
+#: batch's window count and takes the same side.
 _SMALL_BATCH_WINDOWS = 48
 
 
@@ -104,19 +113,39 @@ class _Windows:
     new_entries: list[tuple[tuple[int, str], int, int, int]] = field(default_factory=list)
 
 
+#: Per head: (location, decoded window text, kind code) of the window that scored highest.
+_BestWindows = Sequence[tuple[str, str, int] | None]
+
+
 class Scorer:
-    """Scores HTTP requests with a loaded WAF model. Thread-safe for concurrent reads."""
+    """Scores HTTP requests with a loaded WAF model. Thread-safe for concurrent reads.
+
+    With the C accelerator built, one call per batch does extraction, decoding, windowing
+    and the model (``_fastpath.Pipeline``); ``native=False`` keeps the Python loop below,
+    the reference it is tested against (results are identical).
+    """
 
     def __init__(
-        self, model: Model, limits: InputLimits = DEFAULT_LIMITS, *, cache_size: int = 16384
+        self,
+        model: Model,
+        limits: InputLimits = DEFAULT_LIMITS,
+        *,
+        cache_size: int = 16384,
+        native: bool = True,
     ) -> None:
         self.model = model
         self.limits = limits
         self._cache: _InputCache = _InputCache(cache_size)
+        self._native: Any = _native_pipeline(model, limits, cache_size) if native else None
 
     @property
     def version(self) -> str:
         return self.model.version
+
+    @property
+    def native(self) -> bool:
+        """True when batches are scored by the C pipeline."""
+        return self._native is not None
 
     def score(self, request: HttpRequest, *, explain: bool = False) -> WafResult:
         """Score one request."""
@@ -126,43 +155,77 @@ class Scorer:
         self, requests: Sequence[HttpRequest], *, explain: bool = False
     ) -> list[WafResult]:
         """Score many requests in one model call (the fast path for throughput)."""
+        if self._native is not None:
+            return self._score_native(requests, explain)
         w = self._collect_windows(requests)
         texts, kinds, owners = w.texts, w.kinds, w.owners
         rows, logits = self._window_logits(w)
         # Calibration is monotone, so the max over windows can be taken on logits.
         if len(texts) <= _SMALL_BATCH_WINDOWS:
-            scores, best_window = self._reduce_small(rows, owners, len(requests))
+            best, best_window = self._reduce_small(rows, owners, len(requests))
+            scores = self._scores_small(best)
         else:
             if logits is None:
                 logits = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(HEADS))
-            scores, best_window = self._reduce_numpy(logits, owners, len(requests), explain)
+            best_array, best_window = self._reduce_numpy(logits, owners, len(requests), explain)
+            scores = self._scores_numpy(best_array)
 
         results = []
         for r in range(len(requests)):
             if not w.has_inputs[r]:
                 results.append(WafResult.unscored())
                 continue
-            sq, xs, rc, gl = scores[r]
-            # The global score combines the vectors with the head trained on all attacks.
-            gl = min(gl, sq, xs, rc)
-            expl = None
+            found: list[tuple[str, str, int] | None] | None = None
             if explain:
-                expl = {}
-                for h, head in enumerate(HEADS):
-                    idx = best_window[r][h]
-                    if idx >= 0:
-                        inp = owners[idx][1]
-                        expl[head] = Explanation(
-                            location=inp.location,
-                            snippet=self._snippet(texts[idx], kinds[idx], h),
-                            score=scores[r][h],
-                        )
-                # The global verdict is explained by whichever head decided it.
-                decider = min(expl, key=lambda head: expl[head].score, default=None)
-                if decider is not None:
-                    expl["global"] = Explanation(expl[decider].location, expl[decider].snippet, gl)
-            results.append(WafResult(gl, sq, xs, rc, explanations=expl, truncated=w.truncated[r]))
+                found = []
+                for idx in best_window[r]:
+                    found.append(
+                        None if idx < 0 else (owners[idx][1].location, texts[idx], kinds[idx])
+                    )
+            results.append(self._result(scores[r], found, w.truncated[r]))
         return results
+
+    def _score_native(self, requests: Sequence[HttpRequest], explain: bool) -> list[WafResult]:
+        """score_batch through the C pipeline: it returns each request's maximum logits per
+        head; calibration and results are the same code as for the Python loop."""
+        raw, flags, n_windows, found = self._native.score(requests, explain)
+        best = np.frombuffer(raw, dtype=np.float32).reshape(len(requests), len(HEADS))
+        if n_windows <= _SMALL_BATCH_WINDOWS:
+            scores = self._scores_small(best.tolist())
+        else:
+            scores = self._scores_numpy(best)
+        results = []
+        for r, flag in enumerate(flags):
+            if not flag & 1:
+                results.append(WafResult.unscored())
+            else:
+                results.append(
+                    self._result(scores[r], found[r] if explain else None, bool(flag & 2))
+                )
+        return results
+
+    def _result(self, scores: list[int], found: _BestWindows | None, truncated: bool) -> WafResult:
+        """A request's result from its head scores and, to explain it, its best windows."""
+        sq, xs, rc, gl = scores
+        # The global score combines the vectors with the head trained on all attacks.
+        gl = min(gl, sq, xs, rc)
+        expl = None
+        if found is not None:
+            expl = {}
+            for h, head in enumerate(HEADS):
+                window = found[h]
+                if window is not None:
+                    location, text, kind = window
+                    expl[head] = Explanation(
+                        location=location,
+                        snippet=self._snippet(text, kind, h),
+                        score=scores[h],
+                    )
+            # The global verdict is explained by whichever head decided it.
+            decider = min(expl, key=lambda head: expl[head].score, default=None)
+            if decider is not None:
+                expl["global"] = Explanation(expl[decider].location, expl[decider].snippet, gl)
+        return WafResult(gl, sq, xs, rc, explanations=expl, truncated=truncated)
 
     def _collect_windows(self, requests: Sequence[HttpRequest]) -> _Windows:
         """Extract, decode and window every input; reuse cached windows and logits."""
@@ -190,6 +253,10 @@ class Scorer:
                         texts.append(window)
                         kinds.append(code)
                         owners.append((r, inp))
+                    # As for a value normalized now (below), so cached or not scores alike.
+                    if budget <= 0:
+                        w.truncated[r] = True
+                        break
                     continue
                 text = normalize(value)
                 if is_inert(text, kind):
@@ -237,9 +304,9 @@ class Scorer:
 
     def _reduce_small(
         self, rows: list[list[float]], owners: list[tuple[int, Input]], n_requests: int
-    ) -> tuple[list[list[int]], list[list[int]]]:
-        """Per-request max over windows and calibration in plain Python (few windows: NumPy's
-        per-call overhead would dominate)."""
+    ) -> tuple[list[list[float]], list[list[int]]]:
+        """Per-request max over windows and where it is, in plain Python (few windows:
+        NumPy's per-call overhead would dominate)."""
         best = [[-math.inf] * len(HEADS) for _ in range(n_requests)]
         where = [[-1] * len(HEADS) for _ in range(n_requests)]
         for i, row in enumerate(rows):
@@ -249,17 +316,12 @@ class Scorer:
                 if row[h] > b[h]:
                     b[h] = row[h]
                     w[h] = i
-        weights = self.model.weights
-        scores = [
-            [_score(weights.probability(h, x) if x > -math.inf else 0.0) for h, x in enumerate(b)]
-            for b in best
-        ]
-        return scores, where
+        return best, where
 
     def _reduce_numpy(
         self, logits: FloatArray, owners: list[tuple[int, Input]], n_requests: int, explain: bool
-    ) -> tuple[list[list[int]], list[list[int]]]:
-        """Per-request max over windows and calibration, vectorized (large batches)."""
+    ) -> tuple[FloatArray, list[list[int]]]:
+        """Per-request max over windows (and where it is when explaining), vectorized."""
         best = np.full((n_requests, len(HEADS)), -np.inf, dtype=np.float32)
         best_window = np.full((n_requests, len(HEADS)), -1, dtype=np.int64)
         if len(owners):
@@ -270,10 +332,25 @@ class Scorer:
                 bounds = [*firsts.tolist(), len(req_of)]
                 for a, b in itertools.pairwise(bounds):
                     best_window[req_of[a]] = a + np.argmax(logits[a:b], axis=0)
+        return best, best_window.tolist()
+
+    def _scores_small(self, best: list[list[float]]) -> list[list[int]]:
+        """Calibrated 1..99 scores of per-request maximum logits (-inf: no window), one
+        interpolation at a time."""
+        weights = self.model.weights
+        return [
+            [_score(weights.probability(h, x) if x > -math.inf else 0.0) for h, x in enumerate(b)]
+            for b in best
+        ]
+
+    def _scores_numpy(self, best: FloatArray) -> list[list[int]]:
+        """Calibrated 1..99 scores of per-request maximum logits, vectorized."""
         probs = self.model.weights.calibrate(best)
         probs[~np.isfinite(best)] = 0.0
-        scores = np.clip(np.rint(99.0 - 98.0 * probs), 1, 99).astype(np.int64).tolist()
-        return scores, best_window.tolist()
+        scores: list[list[int]] = (
+            np.clip(np.rint(99.0 - 98.0 * probs), 1, 99).astype(np.int64).tolist()
+        )
+        return scores
 
     def _snippet(self, text: str, kind: int, head: int) -> str:
         """The decoded substring of a window that drives ``head`` most (by sub-window search)."""
@@ -286,14 +363,45 @@ class Scorer:
         return subs[int(np.argmax(logits[:, head]))]
 
 
+def _native_pipeline(model: Model, limits: InputLimits, cache_size: int) -> Any:
+    """The C pipeline over the model's C engine, or None where either is missing."""
+    engine = model._engine  # the C forward pass, when the model has one
+    if engine is None:
+        return None
+    try:
+        from bastion.waf._fastpath import Pipeline
+    except ImportError:  # pragma: no cover - an accelerator built before the pipeline
+        return None
+    defaults = normalize.__kwdefaults__ or {}
+    return Pipeline(
+        engine,
+        native_tables(limits),
+        text_budget=MAX_TEXT_PER_REQUEST,
+        cache_max_value=_CACHE_MAX_VALUE,
+        cache_size=max(cache_size, 0),
+        window_chars=F.WINDOW_CHARS,
+        window_step=F.WINDOW_STEP,
+        normalize_max_chars=defaults["max_chars"],
+        normalize_max_depth=defaults["max_depth"],
+    )
+
+
 def load_scorer(
-    path: str | Path | None = None, *, accelerated: bool = True, cache_size: int = 16384
+    path: str | Path | None = None,
+    *,
+    accelerated: bool = True,
+    cache_size: int = 16384,
+    native: bool = True,
 ) -> Scorer:
     """Load a scorer from a model file (default: the model shipped with bastion).
 
     ``cache_size`` bounds the cache of repeated input values (0 disables it).
+    ``accelerated=False`` uses no C code at all (NumPy forward pass, Python loop);
+    ``native=False`` keeps the C model but the Python loop (the reference of the C one).
     """
-    return Scorer(Model.load(path, use_c=accelerated), cache_size=cache_size)
+    return Scorer(
+        Model.load(path, use_c=accelerated), cache_size=cache_size, native=native and accelerated
+    )
 
 
 __all__ = ["Scorer", "load_scorer"]
