@@ -35,13 +35,23 @@ NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
         ),
         ("sqlite:///x.db", "sqlite:///x.db"),
         ("sqlite://", "sqlite://"),
+        ("sqlite+pysqlite:///x.db", "sqlite+pysqlite:///x.db"),
     ],
 )
 def test_normalize_url(url: str, expected: str) -> None:
     assert normalize_url(url).render_as_string(hide_password=False) == expected
 
 
-@pytest.mark.parametrize("url", ["mysql://u@h/d", "not a url", "redis://h"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://u@h/d",
+        "not a url",
+        "redis://h",
+        "postgresql+psycopg2://u@h/d",
+        "sqlite+aiosqlite://",
+    ],
+)
 def test_unsupported_urls_are_refused(url: str) -> None:
     with pytest.raises(DatabaseError):
         Database(url)

@@ -49,6 +49,11 @@ def normalize_url(url: str | URL) -> URL:
         raise DatabaseError(
             f"unsupported database {backend!r}: use sqlite:///path or postgresql://..."
         )
+    if parsed.get_driver_name() not in ("pysqlite", "psycopg"):
+        raise DatabaseError(
+            f"unsupported database driver {parsed.drivername!r}: "
+            "use sqlite:// or postgresql:// (psycopg 3)"
+        )
     return parsed
 
 
