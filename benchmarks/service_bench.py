@@ -83,6 +83,7 @@ done = function(summary, latency, requests)
 end
 """
 
+SENDABLE_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 SKIPPED_HEADERS = {"content-length", "connection", "transfer-encoding", "host"}
 
 
@@ -110,6 +111,8 @@ def write_corpora(tmp: Path, n: int, seed: int, batch: int) -> dict[str, Path]:
             uri = r.uri if r.uri.startswith("/") else "/" + r.uri
             if any(c in uri for c in " \r\n\t"):
                 continue  # not sendable on a request line
+            if r.method not in SENDABLE_METHODS:
+                continue  # wrk cannot tell a HEAD response has no body, and would stall
             fh.write(f"{r.method}\t{uri.encode().hex()}\t{text.encode().hex()}\t{r.body.hex()}\n")
     lua = tmp / "bench.lua"
     lua.write_text(WRK_LUA)
