@@ -158,7 +158,6 @@ def wrk(
 @contextmanager
 def bastion_server(tmp: Path, port: int, workers: int) -> Iterator[str]:
     from bastion.auth.tokens import TokenStore
-
     from bastion.store.db import Database
 
     url = f"sqlite:///{tmp / 'bench.db'}"
@@ -361,12 +360,34 @@ def main() -> None:
                 url, files["lua"], "api", files["api"], connections=args.connections, **common
             )
             target = runs["api_single_max"]["rps"] / 2
-            conns = 16
-            # wrk's delay() waits this long between a response and the next request.
-            pause = max(1, round(conns * 1000 / target - runs["api_single_max"]["mean_us"] / 1000))
+            conns = 32
+            # wrk's delay() waits this long between a response and the next request on a
+            # connection; tune it with short probes until the rate is about half the maximum.
+            pause = conns * 1000 / target
+            for _ in range(4):
+                probe = wrk(
+                    url,
+                    files["lua"],
+                    "api",
+                    files["api"],
+                    connections=conns,
+                    pause_ms=round(pause),
+                    token=token,
+                    duration=3,
+                )
+                if abs(probe["rps"] - target) / target < 0.1:
+                    break
+                pause = max(1.0, pause * probe["rps"] / target)
             runs["api_single_half_rate"] = wrk(
-                url, files["lua"], "api", files["api"], connections=conns, pause_ms=pause, **common
+                url,
+                files["lua"],
+                "api",
+                files["api"],
+                connections=conns,
+                pause_ms=round(pause),
+                **common,
             )
+            runs["api_single_half_rate"]["target_rps"] = target
             runs["api_batch"] = wrk(
                 url,
                 files["lua"],
