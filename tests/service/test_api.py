@@ -148,7 +148,10 @@ def test_health_readiness_and_metrics(service: Service, scorer: Scorer) -> None:
 def test_openapi_schema_and_docs_page(service: Service) -> None:
     schema = service.client.get("/openapi.json").json()
     assert "/v1/waf/score" in schema["paths"] and "/v1/edge/check" in schema["paths"]
-    assert service.client.get("/docs").status_code == 200
+    page = service.client.get("/docs")
+    assert page.status_code == 200 and "/docs/static/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert service.client.get("/docs/static/swagger-ui-bundle.js").status_code == 200
 
 
 def test_edge_check_blocks_attacks_and_passes_clean_requests(service: Service) -> None:

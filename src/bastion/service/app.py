@@ -11,9 +11,12 @@ from typing import Any
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from bastion import __version__
 from bastion.auth import (
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         summary="Edge security: WAF attack scores, rules and edge checks.",
         lifespan=lifespan,
         redoc_url=None,
+        docs_url=None,
     )
     app.state.bastion = state
     app.state.gate = gate
@@ -133,6 +137,20 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         return app.openapi_schema
 
     app.openapi = openapi_schema  # type: ignore[method-assign]
+
+    # The docs page uses Swagger UI files shipped in a Python package, not a CDN, so it
+    # works on a host with no internet access.
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="bastion API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> Response:
