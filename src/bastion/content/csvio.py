@@ -63,6 +63,7 @@ _HEADER_NAMES: Final = {
 _HEADER_LOOKUP: Final = {name: col for col, names in _HEADER_NAMES.items() for name in names}
 _TAG_SPLIT: Final = re.compile(r"[\s,;|]+")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]+")
+_LINE_END: Final = re.compile(r"\r\n|\r|\n")
 _MAX_SKIPPED_KEPT: Final = 1000
 
 
@@ -142,31 +143,30 @@ def _other_type(value: str, signal: type[SignalType]) -> str | None:
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of every non-blank, non-comment record."""
-    text = text.lstrip("\ufeff").replace("\x00", "")
-    sample = next(
-        (ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
-    )
+    """(line number, fields) of every non-blank, non-comment line.
+
+    Each physical line is parsed on its own: no field of a hash list spans lines (entries
+    cannot hold control characters), so a stray quote spoils one row, not the rest of
+    the file.
+    """
+    lines = _LINE_END.split(text.lstrip("\ufeff").replace("\x00", ""))
+    sample = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
     delimiter = next((d for d in (",", "\t", ";") if d in sample), None)
-    if delimiter is None:
-        for number, line in enumerate(text.splitlines(), 1):
-            stripped = line.strip()
-            if stripped and not stripped.startswith("#"):
-                yield number, stripped.split()
-        return
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    while True:
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if delimiter is None:
+            yield number, stripped.split()
+            continue
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            row = next(csv.reader([line], delimiter=delimiter))
         except csv.Error as exc:
-            yield reader.line_num, [f"\x00{exc}"]
+            yield number, [f"\x00{exc}"]
             continue
         fields = [f.strip() for f in row]
-        if not any(fields) or fields[0].startswith("#"):
-            continue
-        yield reader.line_num, fields
+        if any(fields):
+            yield number, fields
 
 
 def _header(fields: list[str]) -> dict[str, int] | None:

@@ -126,7 +126,8 @@ def decode_image(
     except ContentError:
         raise
     except Exception as exc:
-        raise CorruptImage(f"cannot read the image header: {_reason(exc)}") from None
+        what = describe_bytes(data)
+        raise CorruptImage(f"truncated or corrupt image header ({what}): {_reason(exc)}") from None
     with im:
         return _decode_opened(im, limits, min_side, deadline)
 
@@ -254,7 +255,7 @@ def _unidentified(data: bytes, formats: tuple[str, ...]) -> ContentError:
     accepted = ", ".join(formats)
     for magic, fmt in _IMAGE_MAGIC:
         if data.startswith(magic) and (fmt in formats or (fmt == "JPEG" and "MPO" in formats)):
-            return CorruptImage(f"looks like {what} but its header cannot be read")
+            return CorruptImage(f"truncated or corrupt image header ({what})")
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and "WEBP" in formats:
-        return CorruptImage(f"looks like {what} but its header cannot be read")
+        return CorruptImage(f"truncated or corrupt image header ({what})")
     return UnsupportedFormat(f"unsupported format: {what} (accepted: {accepted})")

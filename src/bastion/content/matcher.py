@@ -215,6 +215,7 @@ class Matcher:
                 if entry is None:
                     continue
                 found.append(Match(bank.name, st.name, dist, entry, query, variant, bank.allow))
+            found.sort(key=lambda m: (m.distance, m.bank, m.entry.hash))
             out.append(found)
         return out
 

@@ -162,10 +162,10 @@ def pdq_bits_to_hex(bits: npt.ArrayLike) -> str:
     the reference ``toHexString`` order (words 15 down to 0, four hex digits each), the
     same string ThreatExchange's ``pdq_hasher`` builds with ``int(bits, 2)``.
     """
-    packed = np.packbits(np.asarray(bits, dtype=np.uint8))
-    if packed.size != 32:
-        raise ValueError(f"a PDQ hash has 256 bits, got {np.asarray(bits).size}")
-    return packed.tobytes().hex()
+    vector = np.asarray(bits, dtype=np.uint8).reshape(-1)
+    if vector.size != 256:
+        raise ValueError(f"a PDQ hash has 256 bits, got {vector.size}")
+    return np.packbits(vector).tobytes().hex()
 
 
 class PdqSignal(SignalType):
