@@ -1,0 +1,408 @@
+"""Hashed features of a pruned syntax tree, each tied to a position in the tree.
+
+Designed to carry over to unseen families and to survive obfuscation:
+
+* **names**: identifiers, property names and short string values share one token space,
+  so ``document.cookie``, ``document["cookie"]`` and an obfuscator's string-array entry
+  ``'cookie'`` all yield the token ``cookie``; camelCase/snake_case sub-words
+  (``cc_number`` -> ``cc``, ``number``) generalise across spellings. Obfuscator-made
+  names (``_0x3fa2c1``) collapse into shape tokens.
+* **context**: bigrams of consecutive leaf tokens (``location`` -> ``href``,
+  ``addEventListener`` -> ``submit``) and each leaf with the node kind before it.
+* **structure**: trigrams of the pre-order node-kind stream (AST paths in short).
+* **strings**: length / character-class / entropy shape of every literal, and the
+  decoded text of base64 (also javascript-obfuscator's swapped-case alphabet), hex,
+  percent-encoded, HTML-entity and char-code-list payloads; a decoded payload that is
+  itself JavaScript is parsed and featurized in place (bounded depth and size).
+
+A feature set is a list of groups, each a pair of arrays (hashed ids, positions) sorted
+by position; the model pools them over windows of positions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import html
+import math
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import numpy as np
+import numpy.typing as npt
+
+from bastion.scripts.tree import (
+    IDENT,
+    NUMBER,
+    PROP,
+    REGEX,
+    STRING,
+    TEMPLATE,
+    ScriptTree,
+    parse,
+)
+
+IdArray = npt.NDArray[np.uint32]
+PosArray = npt.NDArray[np.int64]
+
+#: log2 of the number of hash buckets.
+BITS = 18
+#: Half a pooling window, in tree positions; a window spans two halves.
+HALF_WINDOW = 1024
+
+SEED_TOKEN = 0x2F0B3C1D
+GROUP_KIND3 = 0x9E3779B97F4A7C15
+GROUP_UNI = 0xC2B2AE3D27D4EB4F
+GROUP_BI = 0x165667B19E3779F9
+GROUP_CTX = 0xD6E8FEB86659FD93
+GROUP_EXTRA = 0xFF51AFD7ED558CCD
+
+#: Decoded payloads are parsed again at most this deep, and at most this many bytes in all.
+MAX_DECODE_DEPTH = 2
+MAX_DECODED_BYTES = 1 << 20
+#: Only this much of a long string is tokenized.
+STRING_SCAN_CHARS = 4096
+
+_M64 = (1 << 64) - 1
+_OBF_HEX = re.compile(r"_0x[0-9a-fA-F]{3,}\Z")
+_OBF_MIX = re.compile(r"(?=(?:.*\d){2})(?=.*[A-Z])[A-Za-z0-9_$]{5,}\Z")
+_SUBWORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_HEXSTR = re.compile(r"(?:[0-9a-fA-F]{2}){8,}\Z")
+_B64STR = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}\Z")
+_NUMLIST = re.compile(r"\d{2,3}(?:[,;|.: ]\d{2,3}){7,}\Z")
+_PCT = re.compile(r"%[0-9a-fA-F]{2}")
+_UPCT = re.compile(r"%u[0-9a-fA-F]{4}")
+_ENT = re.compile(r"&#x?[0-9a-fA-F]+;")
+_WORDISH = re.compile(r"[A-Za-z_$][\w$]*\Z")
+_SELECTOR = re.compile(r"[\w\s#.,:=>*\[\]\"'()-]+\Z")
+_URL = re.compile(r"(?:https?:)?//([A-Za-z0-9.-]+)", re.IGNORECASE)
+_JSLIKE = re.compile(
+    r"function\s*\(|=>|\bvar\s|\blet\s|\bdocument\.|\bwindow\.|\beval\(|\)\s*;|\bnew\s+[A-Z]"
+)
+_B64ISH = re.compile(r"(?=.*[0-9+/])(?=.*[a-z])(?=.*[A-Z])")
+_B64_SWAP = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+)
+
+
+def token_hash(token: str) -> int:
+    """Stable 32-bit hash of a token (the same in every process)."""
+    return zlib.crc32(token.encode("utf-8", "surrogatepass"), SEED_TOKEN)
+
+
+def _mix(group: int, h: npt.NDArray[np.uint64]) -> IdArray:
+    """Hash ids in ``[0, 2**BITS)`` of 64-bit values for one feature group."""
+    with np.errstate(over="ignore"):
+        x = (h ^ np.uint64(group)) * np.uint64(0x9E3779B97F4A7C15)
+        x ^= x >> np.uint64(29)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+    return (x >> np.uint64(64 - BITS)).astype(np.uint32)
+
+
+def _pair(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    with np.errstate(over="ignore"):
+        return (a * np.uint64(0x100000001B3)) ^ (b + np.uint64(0x7F4A7C15))
+
+
+def _entropy(s: str) -> float:
+    n = len(s)
+    if n == 0:
+        return 0.0
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+
+
+def _len_bucket(n: int) -> int:
+    return 0 if n == 0 else min(n.bit_length(), 14)
+
+
+def subwords(s: str, limit: int = 24) -> list[str]:
+    """Lower-cased camelCase/snake_case/punctuation-separated words of 2+ characters."""
+    seen: dict[str, None] = {}
+    for w in _SUBWORD.findall(s[:STRING_SCAN_CHARS]):
+        if len(w) >= 2:
+            seen.setdefault(w.lower(), None)
+            if len(seen) >= limit:
+                break
+    return list(seen)
+
+
+def name_token(s: str) -> str:
+    """The token of an identifier, a property name or a short word-like string."""
+    if _OBF_HEX.match(s):
+        return "\x01obf:hex"
+    if len(s) > 5 and _OBF_MIX.match(s) and not subwords(s, 3)[1:]:
+        return "\x01obf:mix"
+    return s.lower()
+
+
+def _char_class(s: str) -> str:
+    if not s:
+        return "empty"
+    if _HEXSTR.match(s):
+        return "hex"
+    if _WORDISH.match(s):
+        return "b64" if len(s) >= 16 and _B64ISH.match(s) else "word"
+    if _NUMLIST.match(s):
+        return "numlist"
+    if len(s) >= 16 and _B64STR.match(s):
+        return "b64"
+    if _URL.match(s):
+        return "url"
+    if len(_PCT.findall(s, 0, 400)) >= 4:
+        return "pct"
+    if len(_ENT.findall(s, 0, 400)) >= 4:
+        return "entity"
+    if "<" in s and ">" in s:
+        return "html"
+    if not s.isascii():
+        return "nonascii"
+    if " " in s and s.replace(" ", "").isalpha():
+        return "prose"
+    if _SELECTOR.match(s):
+        return "selector"
+    return "other"
+
+
+def _printable_ratio(t: str) -> float:
+    if not t:
+        return 0.0
+    good = sum(1 for c in t[:2048] if c.isprintable() or c in "\n\r\t")
+    return good / min(len(t), 2048)
+
+
+_DECODABLE = frozenset({"hex", "b64", "numlist", "pct", "entity"})
+
+
+def decode_string(s: str, cls: str | None = None) -> list[tuple[str, str]]:
+    """Decodings of an encoded string that give printable text: (encoding, text) pairs."""
+    out: list[tuple[str, str]] = []
+    if len(s) < 8:
+        return out
+    if cls is None:
+        cls = _char_class(s)
+    if cls == "word" and _B64ISH.match(s) and len(s) % 4 != 1:
+        cls = "b64"  # short base64, e.g. an obfuscator's encoded string-array entry
+    if cls not in _DECODABLE and not _UPCT.search(s, 0, 400):
+        return out
+    candidates: list[tuple[str, str]] = []
+    if cls == "hex":
+        with contextlib.suppress(ValueError):
+            candidates.append(("hex", bytes.fromhex(s).decode("latin-1")))
+    if cls in ("b64", "hex"):
+        raw = s.encode("ascii")
+        padded = raw + b"=" * (-len(raw) % 4)
+        for name, data in (("b64", padded), ("b64swap", padded.translate(_B64_SWAP))):
+            with contextlib.suppress(binascii.Error, ValueError):
+                candidates.append((name, base64.b64decode(data, altchars=b"-_").decode("latin-1")))
+    if cls == "numlist":
+        nums = re.split(r"[,;|.: ]", s)
+        candidates.append(("charcodes", "".join(chr(int(n)) for n in nums if int(n) < 0x110000)))
+    if cls == "pct" or _UPCT.search(s, 0, 400):
+        t = _UPCT.sub(lambda m: chr(int(m.group(0)[2:], 16)), s)
+        candidates.append(("pct", unquote(t, errors="replace")))
+    if cls == "entity":
+        candidates.append(("entity", html.unescape(s)))
+    for name, text in candidates:
+        if text and text != s and _printable_ratio(text) >= 0.9:
+            # Valid UTF-8 hidden in latin-1 text: decode it properly.
+            with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+                text = text.encode("latin-1").decode("utf-8")
+            out.append((name, text))
+    return out
+
+
+@dataclass(slots=True)
+class FeatureSet:
+    """Hashed features of one script: groups of (ids, positions), positions sorted."""
+
+    groups: list[tuple[IdArray, PosArray]]
+    length: int  # number of positions (the kind stream's length)
+
+    @property
+    def count(self) -> int:
+        return sum(len(ids) for ids, _ in self.groups)
+
+
+class _StringInfo:
+    __slots__ = ("extras", "nested", "token")
+
+    def __init__(self, token: int, extras: list[int], nested: str | None) -> None:
+        self.token = token
+        self.extras = extras
+        self.nested = nested
+
+
+class Featurizer:
+    """Turns pruned trees into :class:`FeatureSet`; decodes and re-parses payloads."""
+
+    def __init__(self) -> None:
+        self._name_cache: dict[str, tuple[int, tuple[int, ...]]] = {}
+        self._word_class = (token_hash("\x02str:short:word"), token_hash("\x02str:long:word"))
+
+    def _name(self, s: str) -> tuple[int, tuple[int, ...]]:
+        got = self._name_cache.get(s)
+        if got is None:
+            tok = name_token(s) if len(s) <= 64 else "\x01longname"
+            parts = subwords(s, 6) if tok[:1] != "\x01" else []
+            extra = tuple(token_hash(w) for w in parts if w != tok)
+            got = (token_hash(tok), extra)
+            if len(self._name_cache) < 200_000:
+                self._name_cache[s] = got
+        return got
+
+    def _string(self, s: str) -> _StringInfo:
+        n = len(s)
+        if (
+            n <= 64
+            and _WORDISH.match(s)
+            and not (n >= 8 and (_B64ISH.match(s) or (n >= 16 and _HEXSTR.match(s))))
+        ):
+            tok, sub = self._name(s)
+            return _StringInfo(tok, [self._word_class[n >= 16], *sub], None)
+        head = s[:STRING_SCAN_CHARS]
+        cls = _char_class(s)
+        ent = int(_entropy(head) * 2) if n >= 16 else -1
+        extras = [token_hash(f"\x02str:{_len_bucket(n)}:{cls}:{ent}")]
+        extras.extend(token_hash(w) for w in subwords(head, 48))
+        if "//" in head:
+            for m in _URL.finditer(head):
+                host = m.group(1).lower().rstrip(".")
+                tld = host.rsplit(".", 1)[-1] if "." in host else ""
+                extras.append(token_hash("\x02url"))
+                extras.append(token_hash(f"\x02tld:{tld}"))
+        nested: str | None = None
+        for enc, text in decode_string(s, cls):
+            extras.append(token_hash(f"\x02decoded:{enc}"))
+            extras.extend(token_hash(w) for w in subwords(text, 48))
+            if len(text) >= 32 and _JSLIKE.search(text, 0, STRING_SCAN_CHARS):
+                nested = text
+        if cls in ("html", "other", "prose") and n >= 32 and _JSLIKE.search(head):
+            nested = s  # code kept in a plain string (eval, document.write, Function)
+        tok = token_hash(f"\x02strtok:{cls}") if n > 64 else token_hash(s.lower())
+        return _StringInfo(tok, extras, nested)
+
+    def featurize(
+        self, tree: ScriptTree, *, depth: int = 0, budget: list[int] | None = None
+    ) -> FeatureSet:
+        """Features of ``tree``; decoded JavaScript payloads are parsed and added in place."""
+        if budget is None:
+            budget = [MAX_DECODED_BYTES]
+        kinds = np.asarray(tree.kinds, dtype=np.uint64)
+        n = len(kinds)
+        groups: list[tuple[IdArray, PosArray]] = []
+        if n >= 3:
+            tri = _pair(_pair(kinds[:-2], kinds[1:-1]), kinds[2:])
+            groups.append((_mix(GROUP_KIND3, tri), np.arange(n - 2, dtype=np.int64)))
+        m = len(tree.leaf_pos)
+        if m == 0:
+            return FeatureSet(groups, n)
+        uni = np.empty(m, dtype=np.uint64)
+        extra_ids: list[int] = []
+        extra_pos: list[int] = []
+        nested: list[tuple[int, str]] = []
+        strings: dict[str, _StringInfo] = {}
+        numbers: dict[str, int] = {}
+        name = self._name
+        positions = tree.leaf_pos
+        for i, (typ, text) in enumerate(zip(tree.leaf_type, tree.leaf_text, strict=True)):
+            if typ in (IDENT, PROP):
+                tok, sub = name(text)
+                uni[i] = tok
+                if sub:
+                    p = positions[i]
+                    extra_ids.extend(sub)
+                    extra_pos.extend([p] * len(sub))
+            elif typ in (STRING, TEMPLATE):
+                info = strings.get(text)
+                if info is None:
+                    info = strings[text] = self._string(text)
+                    if info.nested is not None:
+                        nested.append((positions[i], info.nested))
+                uni[i] = info.token
+                p = positions[i]
+                extra_ids.extend(info.extras)
+                extra_pos.extend([p] * len(info.extras))
+            elif typ == NUMBER:
+                h = numbers.get(text)
+                if h is None:
+                    h = numbers[text] = token_hash(_number_shape(text))
+                uni[i] = h
+            elif typ == REGEX:
+                uni[i] = token_hash("\x02regex")
+                sub2 = [token_hash(w) for w in subwords(text, 16)]
+                p = positions[i]
+                extra_ids.extend(sub2)
+                extra_pos.extend([p] * len(sub2))
+            else:
+                uni[i] = 0
+        charcodes = _charcode_runs(tree)
+        for p, text in charcodes:
+            words = [token_hash("\x02decoded:fromcharcode")]
+            words += [token_hash(w) for w in subwords(text, 48)]
+            extra_ids.extend(words)
+            extra_pos.extend([p] * len(words))
+            if len(text) >= 32 and _JSLIKE.search(text):
+                nested.append((p, text))
+        pos = np.asarray(positions, dtype=np.int64)
+        groups.append((_mix(GROUP_UNI, uni), pos))
+        if m >= 2:
+            groups.append((_mix(GROUP_BI, _pair(uni[:-1], uni[1:])), pos[1:]))
+        prev_kind = kinds[np.maximum(pos - 1, 0)]
+        groups.append((_mix(GROUP_CTX, _pair(uni, prev_kind)), pos))
+        if extra_ids:
+            ep = np.asarray(extra_pos, dtype=np.int64)
+            order = np.argsort(ep, kind="stable")
+            ids = np.asarray(extra_ids, dtype=np.uint64)[order]
+            groups.append((_mix(GROUP_EXTRA, ids), ep[order]))
+        if depth < MAX_DECODE_DEPTH:
+            for p, text in nested:
+                data = text.encode("utf-8", "surrogatepass")
+                if len(data) > budget[0]:
+                    continue
+                budget[0] -= len(data)
+                inner = self.featurize(parse(data), depth=depth + 1, budget=budget)
+                mark = np.asarray([token_hash("\x02nested-code")], dtype=np.uint64)
+                groups.append((_mix(GROUP_EXTRA, mark), np.asarray([p], dtype=np.int64)))
+                for ids2, _ in inner.groups:
+                    groups.append((ids2, np.full(len(ids2), p, dtype=np.int64)))
+        return FeatureSet(groups, n)
+
+
+def _number_shape(text: str) -> str:
+    t = text.lower()
+    if t.startswith("0x"):
+        return f"\x02num:hex:{min(len(t) - 2, 9)}"
+    if "." in t or "e" in t:
+        return "\x02num:float"
+    if t.isdigit():
+        v = int(t)
+        return f"\x02num:{v}" if v <= 16 else f"\x02num:d{min(len(t), 12)}"
+    return "\x02num:other"
+
+
+def _charcode_runs(tree: ScriptTree) -> list[tuple[int, str]]:
+    """Text of ``String.fromCharCode(104, 116, ...)`` calls with literal arguments."""
+    out: list[tuple[int, str]] = []
+    texts = tree.leaf_text
+    types = tree.leaf_type
+    starts = [i for i, t in enumerate(texts) if t == "fromCharCode"]
+    for i in starts:
+        j = i + 1
+        chars: list[str] = []
+        while j < len(texts) and types[j] == NUMBER and len(chars) < 100_000:
+            try:
+                v = int(texts[j], 0)
+            except ValueError:
+                break
+            if not 0 <= v < 0x110000:
+                break
+            chars.append(chr(v))
+            j += 1
+        if len(chars) >= 4:
+            out.append((tree.leaf_pos[i], "".join(chars)))
+    return out

@@ -1,0 +1,141 @@
+"""Score scripts: source preparation -> pruned tree -> features -> model -> verdict.
+
+Two caches keep repeated work away: one keyed by a digest of the raw bytes (a script
+seen before costs a hash and a dictionary look-up), one keyed by the normalized-AST hash
+(a reformatted or re-mangled copy of a known script costs a parse, not a model run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from bastion.scripts.features import Featurizer
+from bastion.scripts.model import HEADS, Model
+from bastion.scripts.normhash import normalized_hash
+from bastion.scripts.result import (
+    LIKELY_MALICIOUS_MAX,
+    MALICIOUS_CLASSES,
+    ScriptClass,
+    ScriptResult,
+    probability_to_score,
+)
+from bastion.scripts.source import SourceError, prepare
+from bastion.scripts.tree import parse_many
+
+__all__ = ["ScriptScorer", "SourceError", "load_scorer"]
+
+_EMPTY_HASH = "0" * 32
+
+
+class _Lru:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[bytes | str, ScriptResult] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: bytes | str) -> ScriptResult | None:
+        with self.lock:
+            r = self.data.get(key)
+            if r is not None:
+                self.data.move_to_end(key)
+            return r
+
+    def put(self, key: bytes | str, value: ScriptResult) -> None:
+        if self.size <= 0:
+            return
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+class ScriptScorer:
+    """Classifies scripts with one loaded model; thread-safe, with bounded caches."""
+
+    def __init__(self, model: Model, cache_size: int = 100_000) -> None:
+        self.model = model
+        self._raw = _Lru(cache_size)
+        self._ast = _Lru(cache_size)
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def probabilities(self, data: bytes) -> tuple[dict[str, float], str, str, bool]:
+        """Calibrated head probabilities, AST hash, container and truncation of ``data``."""
+        src = prepare(data)
+        tree = parse_many(src.chunks)
+        ast_hash = normalized_hash(tree) if tree.kinds else _EMPTY_HASH
+        if not tree.kinds:
+            return dict.fromkeys(HEADS, 0.0), ast_hash, src.container, src.truncated
+        fs = Featurizer().featurize(tree)
+        logits = self.model.logits(fs)
+        probs = self.model.weights.calibrate(logits[None, :])[0]
+        return (
+            {h: float(p) for h, p in zip(HEADS, probs, strict=True)},
+            ast_hash,
+            src.container,
+            src.truncated,
+        )
+
+    def scan(self, data: bytes) -> ScriptResult:
+        """Verdict on one file's bytes (JavaScript or HTML). Raises :class:`SourceError`."""
+        key = hashlib.blake2b(data, digest_size=16).digest()
+        hit = self._raw.get(key)
+        if hit is not None:
+            return hit
+        src = prepare(data)
+        tree = parse_many(src.chunks)
+        ast_hash = normalized_hash(tree) if tree.kinds else _EMPTY_HASH
+        cached = self._ast.get(ast_hash)
+        if cached is not None:
+            self._raw.put(key, cached)
+            return cached
+        if tree.kinds:
+            fs = Featurizer().featurize(tree)
+            probs = self.model.weights.calibrate(self.model.logits(fs)[None, :])[0]
+        else:
+            probs = np.zeros(len(HEADS))
+        result = verdict(probs, ast_hash, src.container, src.truncated)
+        self._ast.put(ast_hash, result)
+        self._raw.put(key, result)
+        return result
+
+    def scan_path(self, path: str | Path) -> ScriptResult:
+        """Verdict on one file. Raises ``OSError`` or :class:`SourceError`."""
+        with open(path, "rb") as f:
+            data = f.read()
+        return self.scan(data)
+
+
+def verdict(
+    probs: np.typing.NDArray[np.float64], ast_hash: str, container: str, truncated: bool
+) -> ScriptResult:
+    """Scores and class from calibrated probabilities in ``HEADS`` order."""
+    p = {h: float(v) for h, v in zip(HEADS, probs, strict=True)}
+    p_any = max(p.values())
+    integrity = probability_to_score(p_any)
+    cls: ScriptClass = "benign"
+    if integrity <= LIKELY_MALICIOUS_MAX:
+        cls = max(MALICIOUS_CLASSES, key=lambda c: p[c])
+    return ScriptResult(
+        js_integrity=integrity,
+        magecart=probability_to_score(p["magecart"]),
+        cryptomining=probability_to_score(p["cryptomining"]),
+        malware=probability_to_score(p["malware"]),
+        cls=cls,
+        ast_hash=ast_hash,
+        container=container,
+        truncated=truncated,
+    )
+
+
+def load_scorer(path: str | Path | None = None, cache_size: int = 100_000) -> ScriptScorer:
+    """A scorer over the shipped model (or the model file at ``path``)."""
+    return ScriptScorer(Model.load(path), cache_size=cache_size)
