@@ -150,3 +150,27 @@ def test_registry_and_normalization() -> None:
     assert PdqSignal.distance("f" * 64, "0" * 64) == 256
     assert Sha256Signal.distance("a" * 64, "a" * 64) == 0
     assert Sha256Signal.distance("a" * 64, "b" * 64) == 1
+
+
+def test_small_images_also_query_with_an_upscaled_hash(
+    make_image: MakeImage, to_bytes: ToBytes
+) -> None:
+    image = make_image(24, (480, 320))
+    original = hash_content(to_bytes(image, "PNG")).hashes["pdq"]
+    assert original.variants == ()  # 320 pixels and up: no variant
+    thumb = image.resize((120, 80), Image.Resampling.LANCZOS)
+    small = hash_content(to_bytes(thumb, "PNG")).hashes["pdq"]
+    variants = dict(small.variants)
+    assert list(variants) == ["upscaled"]
+    # The main hash stays the standard one ...
+    rgb = np.ascontiguousarray(np.asarray(thumb))
+    assert small.value == pdq_bits_to_hex(pdqhash.compute(rgb)[0])
+    # ... and the upscaled one lands close to the original's.
+    assert dist(variants["upscaled"], original.value) <= 20
+    both = hash_content(to_bytes(thumb, "PNG"), dihedral=True).hashes["pdq"]
+    names = [n for n, _ in both.variants]
+    assert names == [
+        *DIHEDRAL_NAMES[1:],
+        "upscaled",
+        *(f"upscaled_{n}" for n in DIHEDRAL_NAMES[1:]),
+    ]

@@ -310,6 +310,11 @@ class PdqLiveIndex:
         return self._state.live
 
     @property
+    def snapshot(self) -> MihIndex | None:
+        """The current immutable snapshot (``None`` until the first build)."""
+        return self._state.snapshot
+
+    @property
     def snapshot_size(self) -> int:
         """Rows in the current snapshot (tombstoned ones included until the next build)."""
         return len(self._state.snapshot_ids)

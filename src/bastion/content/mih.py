@@ -131,6 +131,16 @@ class MihIndex:
             self.words.nbytes + self._order.nbytes + self._pairs.nbytes + self._offsets.nbytes
         )
 
+    def candidate_count(self, queries: U64, max_distance: int) -> int:
+        """Bucket entries a search of ``queries`` scans (a cost diagnostic for benchmarks)."""
+        queries = np.ascontiguousarray(queries, dtype=np.uint64).reshape(-1, 4)
+        if max_distance < 0 or self.size == 0:
+            return 0
+        masks = _probe_masks(min(max_distance // TABLES, KEY_BITS))
+        qkeys = queries.view(np.uint16).reshape(len(queries), TABLES).astype(np.int64)
+        probes = ((qkeys[:, :, None] ^ masks) + (np.arange(TABLES) * BUCKETS)[:, None]).ravel()
+        return int((self._offsets[probes + 1] - self._offsets[probes]).sum())
+
     def search(self, queries: U64, max_distance: int) -> tuple[I64, I64, npt.NDArray[np.int32]]:
         """Every (query index, row, distance) with distance <= ``max_distance``.
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 import numpy as np
 import numpy.typing as npt
 import pdqhash
+from PIL import Image
 
 from bastion.content.decode import DEFAULT_LIMITS, DecodedImage, DecodeLimits, decode_image
 from bastion.content.errors import ContentError
@@ -56,6 +57,10 @@ DIHEDRAL_NAMES: Final = (
     "transpose",
     "transverse",
 )
+
+#: Images with a shorter side below this get an "upscaled" query variant (see PdqSignal).
+UPSCALE_BELOW: Final = 320
+_MAX_UPSCALE: Final = 16
 
 #: EXIF orientation -> the dihedral variant that shows the image as a viewer displays it
 #: (the transpose ``PIL.ImageOps.exif_transpose`` applies).
@@ -168,8 +173,30 @@ def pdq_bits_to_hex(bits: npt.ArrayLike) -> str:
     return np.packbits(vector).tobytes().hex()
 
 
+def _pdq_hashes(
+    rgb: npt.NDArray[np.uint8], dihedral: bool, orientation: int
+) -> tuple[str, int, tuple[tuple[str, str], ...]]:
+    """(hash, quality, variants) of ``rgb``: all dihedral variants when asked, else the
+    EXIF-displayed orientation when the image has one."""
+    if not dihedral and orientation == 1:
+        vector, quality = pdqhash.compute(rgb)
+        return pdq_bits_to_hex(vector), int(quality), ()
+    vectors, quality = pdqhash.compute_dihedral(rgb)
+    hexes = [pdq_bits_to_hex(v) for v in vectors]
+    if dihedral:
+        return hexes[0], int(quality), tuple(zip(DIHEDRAL_NAMES[1:], hexes[1:], strict=True))
+    k = _EXIF_VARIANT[orientation]
+    return hexes[0], int(quality), ((f"exif_orientation_{orientation}", hexes[k]),)
+
+
 class PdqSignal(SignalType):
-    """PDQ perceptual hash of the decoded RGB pixels."""
+    """PDQ perceptual hash of the decoded RGB pixels.
+
+    The hash is always the standard one (``pdqhash`` on the stored pixels). Extra query
+    variants: the dihedral ones on request, the EXIF-displayed orientation, and, for
+    images whose shorter side is under :data:`UPSCALE_BELOW` pixels, the hash of a
+    bicubic upscale to about that size (so thumbnails match their originals).
+    """
 
     name = "pdq"
     aliases = ("hash_pdq", "photo_pdq", "pdq_photo")
@@ -187,17 +214,22 @@ class PdqSignal(SignalType):
     @classmethod
     def compute(cls, content: Content) -> SignalHash:
         image = content.image
-        if content.dihedral or image.orientation != 1:
-            vectors, quality = pdqhash.compute_dihedral(image.rgb)
-            hexes = [pdq_bits_to_hex(v) for v in vectors]
-            if content.dihedral:
-                variants = tuple(zip(DIHEDRAL_NAMES[1:], hexes[1:], strict=True))
-            else:
-                k = _EXIF_VARIANT[image.orientation]
-                variants = ((f"exif_orientation_{image.orientation}", hexes[k]),)
-            return SignalHash(cls.name, hexes[0], int(quality), variants)
-        vector, quality = pdqhash.compute(image.rgb)
-        return SignalHash(cls.name, pdq_bits_to_hex(vector), int(quality))
+        main, quality, variants = _pdq_hashes(image.rgb, content.dihedral, image.orientation)
+        small = min(image.rgb.shape[:2])
+        if small < UPSCALE_BELOW:
+            # PDQ drifts on small copies of larger images (a thumbnail's hash is often over
+            # 31 from the original's); upscaled, the thumbnail hashes like the original.
+            factor = min(-(-UPSCALE_BELOW // small), _MAX_UPSCALE)
+            h, w = image.rgb.shape[:2]
+            big = Image.fromarray(image.rgb).resize(
+                (w * factor, h * factor), Image.Resampling.BICUBIC
+            )
+            up, _, up_variants = _pdq_hashes(
+                np.ascontiguousarray(np.asarray(big)), content.dihedral, image.orientation
+            )
+            variants += (("upscaled", up),)
+            variants += tuple((f"upscaled_{name}", value) for name, value in up_variants)
+        return SignalHash(cls.name, main, quality, variants)
 
     @classmethod
     def new_index(cls) -> SignalIndex:
