@@ -13,7 +13,16 @@ from sqlalchemy import inspect
 from bastion.store import Base, Database
 from bastion.store.db import MIGRATIONS_DIR
 
-TABLES = {"zones", "api_tokens", "token_zones", "audit_log"}
+TABLES = {
+    "zones",
+    "api_tokens",
+    "token_zones",
+    "audit_log",
+    "content_blocks",
+    "content_appeals",
+    "content_evidence",
+    "outbox",
+}
 
 
 def _tables(db: Database) -> set[str]:
@@ -31,10 +40,10 @@ def test_upgrade_creates_the_schema_once(database_url: str) -> None:
     assert db.current_revision() is None
     assert _tables(db) == set()
     db.upgrade()
-    assert db.current_revision() == db.head_revision() == "0001"
+    assert db.current_revision() == db.head_revision() == "0002"
     assert _tables(db) == TABLES
     db.upgrade()  # already at head: nothing to do
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
     db.dispose()
 
 
@@ -96,7 +105,7 @@ def test_concurrent_upgrades_from_several_processes(database_url: str) -> None:
     outcomes = [results.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(timeout=30)
-    assert outcomes == [("ok", "0001")] * n
+    assert outcomes == [("ok", "0002")] * n
     db = Database(database_url)
     assert _tables(db) == TABLES
     assert _diff(db) == []

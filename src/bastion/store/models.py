@@ -97,3 +97,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str] = mapped_column(String(255))
     detail: Mapped[dict[str, Any]]
+
+
+# Content scanning's tables, registered on Base.metadata (a module of their own).
+from bastion.store import content_models  # noqa: E402, F401
