@@ -6,18 +6,20 @@
  *
  *   Engine            features.featurize + the forward pass of model.Model
  *   normalize         transforms.normalize (the decoding chain)
+ *   Grammar           re fullmatch of the well-formed-header grammars, as DFAs
  *   Pipeline          inputs.extract_inputs + the per-input loop of scorer.Scorer
  *   normalize_simple  the ASCII-only shortcut transforms.normalize uses
  *
  * Where exact re-implementation would mean copying a large or subtle piece of CPython
- * (full Unicode case mapping, NFKC, the JSON scanner, the UTF-8 error handler, regexes on
- * non-ASCII text, multipart parsing), the C code calls the very same Python-level function
- * the reference calls, so both paths agree by construction.
+ * (full Unicode case mapping, NFKC, the JSON scanner, the UTF-8 error handler, regex
+ * syntax outside a small subset, multipart parsing), the C code calls the very same
+ * Python-level function the reference calls, so both paths agree by construction.
  *
  * The file is in sections: buffers, featurizer and model, text helpers, transforms,
- * input extraction, the scoring pipeline, normalize_simple, module definition.
- * All work runs with the GIL held; per-call state lives in per-call structures because
- * a call back into Python may let another thread enter the same object.
+ * header grammars, input extraction, the scoring pipeline, normalize_simple, module
+ * definition. All work runs with the GIL held; per-call state lives in per-call
+ * structures because a call back into Python may let another thread enter the same
+ * object.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -287,10 +289,24 @@ static void featurize(const Engine *e, const uint32_t *text, Py_ssize_t n, uint3
     chars[nc++] = kind;
     for (Py_ssize_t i = 0; i < n; i++) chars[nc++] = fold_digit(text[i]);
     chars[nc++] = ETX;
-    for (Py_ssize_t i = 0; i < nc; i++) {
+    Py_ssize_t i0 = 0;
+    for (; i0 + CHAR_MAX_N <= nc; i0++) { /* every n of 1..5 fits: straight-line code */
+        const uint32_t *c = chars + i0;
+        uint32_t h = ((FNV_OFFSET ^ SEED_CHAR) ^ c[0]) * FNV_PRIME;
+        out[no] = mix32(h) & mask;
+        h = (h ^ c[1]) * FNV_PRIME;
+        out[no + 1] = mix32(h) & mask;
+        h = (h ^ c[2]) * FNV_PRIME;
+        out[no + 2] = mix32(h) & mask;
+        h = (h ^ c[3]) * FNV_PRIME;
+        out[no + 3] = mix32(h) & mask;
+        h = (h ^ c[4]) * FNV_PRIME;
+        out[no + 4] = mix32(h) & mask;
+        no += CHAR_MAX_N;
+    }
+    for (; i0 < nc; i0++) { /* the last positions: shorter n-grams only */
         uint32_t h = FNV_OFFSET ^ SEED_CHAR;
-        Py_ssize_t end = i + CHAR_MAX_N < nc ? i + CHAR_MAX_N : nc;
-        for (Py_ssize_t j = i; j < end; j++) {
+        for (Py_ssize_t j = i0; j < nc; j++) {
             h = (h ^ chars[j]) * FNV_PRIME;
             out[no++] = mix32(h) & mask;
         }
@@ -377,15 +393,21 @@ __attribute__((target("avx2,f16c"))) static void accumulate_f16x32(const Engine 
                                                                    Py_ssize_t n, float *acc) {
     const uint16_t *emb = e->emb16;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n)
-            _mm_prefetch((const char *)(emb + (size_t)ids[i + PREFETCH_AHEAD] * 32), _MM_HINT_T0);
-        const __m128i *row = (const __m128i *)(emb + (size_t)ids[i] * 32);
-        a0 = _mm256_add_ps(a0, _mm256_cvtph_ps(_mm_load_si128(row)));
-        a1 = _mm256_add_ps(a1, _mm256_cvtph_ps(_mm_load_si128(row + 1)));
-        a2 = _mm256_add_ps(a2, _mm256_cvtph_ps(_mm_load_si128(row + 2)));
-        a3 = _mm256_add_ps(a3, _mm256_cvtph_ps(_mm_load_si128(row + 3)));
+#define ADD_ROW(i)                                                                     \
+    do {                                                                               \
+        const __m128i *row = (const __m128i *)(emb + (size_t)ids[i] * 32);             \
+        a0 = _mm256_add_ps(a0, _mm256_cvtph_ps(_mm_load_si128(row)));                  \
+        a1 = _mm256_add_ps(a1, _mm256_cvtph_ps(_mm_load_si128(row + 1)));              \
+        a2 = _mm256_add_ps(a2, _mm256_cvtph_ps(_mm_load_si128(row + 2)));              \
+        a3 = _mm256_add_ps(a3, _mm256_cvtph_ps(_mm_load_si128(row + 3)));              \
+    } while (0)
+    Py_ssize_t i = 0;
+    for (; i + PREFETCH_AHEAD < n; i++) {
+        _mm_prefetch((const char *)(emb + (size_t)ids[i + PREFETCH_AHEAD] * 32), _MM_HINT_T0);
+        ADD_ROW(i);
     }
+    for (; i < n; i++) ADD_ROW(i);
+#undef ADD_ROW
     _mm256_storeu_ps(acc, a0);
     _mm256_storeu_ps(acc + 8, a1);
     _mm256_storeu_ps(acc + 16, a2);
@@ -415,50 +437,31 @@ static void forward(const Engine *e, const uint32_t *ids, Py_ssize_t n, float *a
     }
 }
 
-/* Exact float32 -> half conversion; 0 when `f` is not a half float. */
-static int float_to_half_exact(float f, uint16_t *out) {
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
-    int exp = (int)((x >> 23) & 0xFF);
-    uint32_t man = x & 0x7FFFFFu;
-    if (exp == 0xFF) return 0;
-    if (exp == 0) {
-        if (man) return 0; /* float32 subnormals are far below the half range */
-        *out = sign;
-        return 1;
+#if FP_X86
+/* Whether every float survives float -> half -> float unchanged (so it is a half float),
+ * and the halves; 8 at a time with the conversions the kernel itself uses. */
+__attribute__((target("avx2,f16c"))) static int to_half_exact(const float *f, uint16_t *h,
+                                                              size_t count) {
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256 x = _mm256_loadu_ps(f + i);
+        __m128i half = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT);
+        __m256 back = _mm256_cvtph_ps(half);
+        __m256i diff = _mm256_xor_si256(_mm256_castps_si256(x), _mm256_castps_si256(back));
+        if (!_mm256_testz_si256(diff, diff)) return 0;
+        _mm_store_si128((__m128i *)(h + i), half);
     }
-    int e = exp - 127;
-    if (e > 15 || e < -24) return 0;
-    if (e >= -14) {
-        if (man & 0x1FFFu) return 0;
-        *out = (uint16_t)(sign | ((uint32_t)(e + 15) << 10) | (man >> 13));
-        return 1;
+    for (; i < count; i++) { /* count is a multiple of 32 in practice */
+        float one[8] = {f[i]};
+        __m128i half = _mm256_cvtps_ph(_mm256_loadu_ps(one), _MM_FROUND_TO_NEAREST_INT);
+        float back[8];
+        _mm256_storeu_ps(back, _mm256_cvtph_ps(half));
+        if (memcmp(&back[0], &f[i], sizeof(float)) != 0) return 0;
+        h[i] = (uint16_t)_mm_extract_epi16(half, 0);
     }
-    /* half subnormal: value = m * 2^-24 with m = significand * 2^(e + 1) */
-    uint32_t full = 0x800000u | man;
-    int shift = -(e + 1);
-    if (full & ((1u << shift) - 1u)) return 0;
-    *out = (uint16_t)(sign | (full >> shift));
     return 1;
 }
-
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu;
-    uint32_t bits;
-    if (exp == 0) {
-        float f = (float)man * (1.0f / 16777216.0f);
-        memcpy(&bits, &f, sizeof bits);
-        bits |= sign;
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 112) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
+#endif
 
 /* Keep the table as halves when that loses nothing and a half kernel exists. */
 static int engine_try_half_table(Engine *self, int allow) {
@@ -468,23 +471,15 @@ static int engine_try_half_table(Engine *self, int allow) {
     void *raw = PyMem_RawMalloc(count * sizeof(uint16_t) + 64);
     if (!raw) return 0; /* the float table still works */
     uint16_t *h = (uint16_t *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    for (size_t i = 0; i < count; i++) {
-        uint32_t a, b;
-        float back;
-        if (!float_to_half_exact(self->emb[i], &h[i])) goto keep_float;
-        back = half_to_float(h[i]);
-        memcpy(&a, &back, sizeof a);
-        memcpy(&b, &self->emb[i], sizeof b);
-        if (a != b) goto keep_float;
+    if (!to_half_exact(self->emb, h, count)) {
+        PyMem_RawFree(raw);
+        return 0;
     }
     self->emb16 = h;
     self->emb16_raw = raw;
     PyMem_RawFree(self->emb);
     self->emb = NULL;
     return 1;
-keep_float:
-    PyMem_RawFree(raw);
-    return 0;
 #else
     (void)self;
     (void)allow;
@@ -1225,6 +1220,9 @@ static inline int is_b64(uint32_t c) {
     return is_ascii_alnum(c) || c == '+' || c == '/' || c == '_' || c == '-';
 }
 
+static uint8_t ch_class[128]; /* CH_* bits, filled at module init */
+enum { CH_B64 = 1, CH_ESCAPE = 2 };
+
 static inline int b64_value(uint32_t c) {
     if (c >= 'A' && c <= 'Z') return (int)(c - 'A');
     if (c >= 'a' && c <= 'z') return (int)(c - 'a') + 26;
@@ -1288,21 +1286,22 @@ static int decode_b64_run(const uint32_t *run, Py_ssize_t n, U32Buf *out, ByteBu
 }
 
 /* transforms._base64_texts followed by the append in _chain: " " + _decode_once(text) for
- * each plausible run. */
-static int append_base64_texts(U32Buf *text, NormScratch *s) {
+ * each plausible run. Raises *maxc to the largest code point appended. */
+static int append_base64_texts(U32Buf *text, NormScratch *s, uint32_t *maxc) {
     U32Buf *found = &s->extra; /* the decoded texts back to back */
     Py_ssize_t ends[B64_MAX_APPENDED];
     int nfound = 0, examined = 0;
     found->n = 0;
     const Py_ssize_t n = text->n;
     Py_ssize_t i = 0;
+#define B64_AT(k) (text->p[k] < 128 && (ch_class[text->p[k]] & CH_B64))
     while (i < n && nfound < B64_MAX_APPENDED) {
-        if (!is_b64(text->p[i])) {
+        if (!B64_AT(i)) {
             i++;
             continue;
         }
         Py_ssize_t start = i;
-        while (i < n && is_b64(text->p[i])) i++;
+        while (i < n && B64_AT(i)) i++;
         if (i - start < B64_MIN_RUN) continue;
         for (int pads = 0; pads < 2 && i < n && text->p[i] == '='; pads++) i++;
         if (examined == B64_MAX_RUNS_EXAMINED) break;
@@ -1311,6 +1310,7 @@ static int append_base64_texts(U32Buf *text, NormScratch *s) {
         if (ok < 0) return -1;
         if (ok) ends[nfound++] = found->n;
     }
+#undef B64_AT
     Py_ssize_t from = 0;
     for (int k = 0; k < nfound; k++) {
         U32Buf *piece = &s->piece;
@@ -1318,6 +1318,8 @@ static int append_base64_texts(U32Buf *text, NormScratch *s) {
         if (u32_extend(piece, found->p + from, ends[k] - from) < 0) return -1;
         from = ends[k];
         if (decode_once(piece, &s->b, s) < 0) return -1;
+        uint32_t m = u32_max(piece->p, piece->n);
+        if (m > *maxc) *maxc = m;
         if (u32_push(text, ' ') < 0 || u32_extend(text, piece->p, piece->n) < 0) return -1;
     }
     return 0;
@@ -1372,10 +1374,11 @@ static Py_ssize_t compress_whitespace(const uint32_t *src, Py_ssize_t n, uint32_
     return w;
 }
 
-/* unicode_fold, remove_nulls, lowercase, remove_comments, compress_whitespace. */
-static int finish(U32Buf *text, NormScratch *s) {
-    int star = 0;
-    if (u32_max(text->p, text->n) >= 0x80) {
+/* unicode_fold, remove_nulls, lowercase, remove_comments, compress_whitespace; `maxc` is
+ * the largest code point of the text. */
+static int finish(U32Buf *text, NormScratch *s, uint32_t maxc) {
+    int star = 0, spaces = 1; /* spaces: compress_whitespace may change the text */
+    if (maxc >= 0x80) {
         /* NFKC and full Unicode lowercasing (context-dependent, may change the length)
          * are Python's own */
         if (call_on_text(text, g_nfkc_normalize, NULL) < 0) return -1;
@@ -1387,14 +1390,20 @@ static int finish(U32Buf *text, NormScratch *s) {
         star = u32_contains(text->p, text->n, '*');
     } else {
         Py_ssize_t w = 0;
+        uint32_t prev = ' '; /* a leading space counts as a run to drop */
+        spaces = 0;
         for (Py_ssize_t i = 0; i < text->n; i++) {
             uint32_t c = text->p[i];
             if (!c) continue;
             if (c >= 'A' && c <= 'Z') c += 32;
             star |= c == '*';
+            /* only single spaces between other characters survive compression as is */
+            spaces |= is_ascii_space(c) && (c != ' ' || prev == ' ');
+            prev = c;
             text->p[w++] = c;
         }
         text->n = w;
+        spaces |= prev == ' ';
     }
     /* the result is never longer than the text: a comment of k >= 2 characters becomes at
      * most k characters */
@@ -1404,15 +1413,37 @@ static int finish(U32Buf *text, NormScratch *s) {
         s->b.n = remove_comments(text->p, text->n, s->b.p);
         swap_bufs(text, &s->b);
     }
-    text->n = compress_whitespace(text->p, text->n, text->p);
+    if (spaces || star) text->n = compress_whitespace(text->p, text->n, text->p);
     return 0;
 }
 
-/* Which of the characters that start a decoder escape occur in the text. */
-static int has_escape_chars(const uint32_t *s, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (s[i] == '%' || s[i] == '&' || s[i] == '\\') return 1;
-    return 0;
+/* What the steps of the chain need to know about a text, in one pass. */
+typedef struct {
+    int escapes;  /* a '%', '&' or '\\' (a decoder may change the text) */
+    int b64;      /* a run of B64_MIN_RUN base64 characters (a candidate to decode) */
+    uint32_t max; /* largest code point */
+} TextFacts;
+
+static void init_char_classes(void) {
+    for (uint32_t c = 0; c < 128; c++)
+        ch_class[c] = (uint8_t)((is_b64(c) ? CH_B64 : 0) |
+                                (c == '%' || c == '&' || c == '\\' ? CH_ESCAPE : 0));
+}
+
+static TextFacts text_facts(const uint32_t *s, Py_ssize_t n) {
+    TextFacts f = {0, 0, 0};
+    Py_ssize_t run = 0;
+    unsigned esc = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t c = s[i];
+        unsigned k = c < 128 ? ch_class[c] : 0;
+        esc |= k;
+        if (c > f.max) f.max = c;
+        run = (k & CH_B64) ? run + 1 : 0;
+        if (run >= B64_MIN_RUN) f.b64 = 1;
+    }
+    f.escapes = (esc & CH_ESCAPE) != 0;
+    return f;
 }
 
 /* transforms._is_normal: text the chain provably leaves as it is. */
@@ -1444,14 +1475,18 @@ static int normalize_text(const uint32_t *v, Py_ssize_t n, Py_ssize_t max_chars,
     U32Buf *text = &s->a;
     text->n = 0;
     if (u32_extend(text, v, n < limit ? n : limit) < 0) return -1;
-    for (int round = 0; round < max_depth; round++) {
-        if (!has_escape_chars(text->p, text->n)) break; /* every decoder returns it as is */
+    TextFacts f = text_facts(text->p, text->n);
+    for (int round = 0; round < max_depth && f.escapes; round++) {
+        /* without '%', '&' or '\\' every decoder returns the text as is */
         s->before.n = 0;
         if (u32_extend(&s->before, text->p, text->n) < 0) return -1;
         if (decode_once(text, &s->b, s) < 0) return -1;
         if (u32_equal(text->p, text->n, s->before.p, s->before.n)) break;
+        f = text_facts(text->p, text->n);
     }
-    if (append_base64_texts(text, s) < 0 || finish(text, s) < 0) return -1;
+    uint32_t maxc = f.max;
+    if ((f.b64 && append_base64_texts(text, s, &maxc) < 0) || finish(text, s, maxc) < 0)
+        return -1;
     if (text->n > max_chars) text->n = max_chars;
     return u32_extend(out, text->p, text->n);
 }
@@ -1482,6 +1517,693 @@ static PyObject *py_normalize(PyObject *module, PyObject *args, PyObject *kwds) 
 }
 
 
+/* ==================================================================== header grammars */
+
+/* The well-formed-header test is pattern.fullmatch(value). For a regex without
+ * backreferences, lookaround or anchors that is membership in a regular language: how re
+ * backtracks decides which match it reports, never whether one exists. So a DFA built
+ * from the pattern's source answers exactly alike, in one table step per character.
+ * Patterns outside the small syntax accepted here keep calling re.
+ *
+ * Character semantics are those of re on str patterns without flags: \d is
+ * str.isdecimal, \w str.isalnum or '_', \s str.isspace, '.' anything but '\n'. */
+
+#define GR_MAX_SETS 64      /* distinct character sets in one pattern */
+#define GR_MAX_NFA 8192     /* NFA states after expanding counted repeats */
+#define GR_MAX_DFA 4096     /* DFA states */
+#define GR_MAX_DEPTH 32     /* group nesting */
+#define GR_MAX_SOURCE 1024  /* pattern length (bounds the recursion over the syntax tree) */
+
+/* Category bits of a set, for characters outside ASCII. */
+enum { CAT_D = 1, CAT_W = 2, CAT_S = 4, CAT_ND = 8, CAT_NW = 16, CAT_NS = 32 };
+
+typedef struct {
+    uint8_t ascii[16]; /* membership of 0..127 */
+    uint8_t cats;      /* categories admitted among non-ASCII characters */
+    uint8_t negated, dot;
+} CharSet;
+
+static int set_has(const CharSet *s, uint32_t c) {
+    int in;
+    if (c < 128) {
+        in = (s->ascii[c >> 3] >> (c & 7)) & 1;
+    } else if (s->dot) {
+        in = 1;
+    } else {
+        int d = Py_UNICODE_ISDECIMAL(c), w = Py_UNICODE_ISALNUM(c) || c == '_';
+        int sp = Py_UNICODE_ISSPACE(c);
+        in = ((s->cats & CAT_D) && d) || ((s->cats & CAT_W) && w) || ((s->cats & CAT_S) && sp) ||
+             ((s->cats & CAT_ND) && !d) || ((s->cats & CAT_NW) && !w) || ((s->cats & CAT_NS) && !sp);
+    }
+    return s->dot ? in : in ^ s->negated;
+}
+
+static void set_add(CharSet *s, uint32_t c) { s->ascii[c >> 3] |= (uint8_t)(1u << (c & 7)); }
+
+/* \d \w \s and their negations: the ASCII members and the category bit. */
+static void set_add_category(CharSet *s, uint32_t esc) {
+    for (uint32_t c = 0; c < 128; c++) {
+        int d = is_ascii_digit(c), w = is_ascii_alnum(c) || c == '_', sp = is_ascii_space(c);
+        int in = esc == 'd' ? d : esc == 'w' ? w : esc == 's' ? sp
+               : esc == 'D' ? !d : esc == 'W' ? !w : !sp;
+        if (in) set_add(s, c);
+    }
+    s->cats |= esc == 'd' ? CAT_D : esc == 'w' ? CAT_W : esc == 's' ? CAT_S
+             : esc == 'D' ? CAT_ND : esc == 'W' ? CAT_NW : CAT_NS;
+}
+
+/* Syntax tree of the accepted subset. */
+typedef enum { RX_SET, RX_CAT, RX_ALT, RX_REPEAT, RX_EMPTY } RxKind;
+
+typedef struct RxNode {
+    RxKind kind;
+    int set;              /* RX_SET */
+    struct RxNode *a, *b; /* RX_CAT, RX_ALT: both; RX_REPEAT: a */
+    int min, max;         /* RX_REPEAT; max -1: unbounded */
+} RxNode;
+
+typedef struct {
+    const uint32_t *p;
+    Py_ssize_t n, i;
+    CharSet sets[GR_MAX_SETS];
+    int n_sets;
+    RxNode *nodes;
+    int n_nodes, cap_nodes;
+    int depth;
+    int bad; /* syntax outside the subset (or a resource bound hit) */
+} RxParser;
+
+static RxNode *rx_node(RxParser *ps, RxKind kind) {
+    if (ps->n_nodes == ps->cap_nodes) {
+        ps->bad = 1;
+        return NULL;
+    }
+    RxNode *n = &ps->nodes[ps->n_nodes++];
+    memset(n, 0, sizeof *n);
+    n->kind = kind;
+    return n;
+}
+
+static int rx_new_set(RxParser *ps) {
+    if (ps->n_sets == GR_MAX_SETS) {
+        ps->bad = 1;
+        return -1;
+    }
+    memset(&ps->sets[ps->n_sets], 0, sizeof(CharSet));
+    return ps->n_sets++;
+}
+
+static int rx_peek(RxParser *ps) { return ps->i < ps->n ? (int)ps->p[ps->i] : -1; }
+
+/* An escape after '\': a literal or category into `set`; 0 when outside the subset. */
+static int rx_escape(RxParser *ps, CharSet *set) {
+    if (ps->i >= ps->n) return 0;
+    uint32_t e = ps->p[ps->i++];
+    if (strchr("dwsDWS", (int)e) && e < 128) {
+        set_add_category(set, e);
+        return 1;
+    }
+    uint32_t lit;
+    switch (e) {
+    case 'n': lit = '\n'; break;
+    case 't': lit = '\t'; break;
+    case 'r': lit = '\r'; break;
+    case 'f': lit = '\f'; break;
+    case 'v': lit = '\v'; break;
+    default:
+        if (e >= 128 || is_ascii_alnum(e)) return 0; /* \b, \A, \1, \x.. ... */
+        lit = e;
+    }
+    set_add(set, lit);
+    return 1;
+}
+
+/* [...] after the '[' */
+static RxNode *rx_class(RxParser *ps) {
+    int id = rx_new_set(ps);
+    if (id < 0) return NULL;
+    CharSet *set = &ps->sets[id];
+    if (rx_peek(ps) == '^') {
+        set->negated = 1;
+        ps->i++;
+    }
+    int first = 1;
+    for (;;) {
+        int c = rx_peek(ps);
+        if (c < 0 || c >= 128) return ps->bad = 1, NULL;
+        if (c == ']' && !first) {
+            ps->i++;
+            break;
+        }
+        first = 0;
+        ps->i++;
+        if (c == '[') return ps->bad = 1, NULL; /* nested-set syntax */
+        uint32_t lo = (uint32_t)c;
+        if (c == '\\') {
+            CharSet one = {{0}, 0, 0, 0};
+            if (!rx_escape(ps, &one)) return ps->bad = 1, NULL;
+            if (one.cats) { /* a category cannot start a range */
+                for (int k = 0; k < 16; k++) set->ascii[k] |= one.ascii[k];
+                set->cats |= one.cats;
+                continue;
+            }
+            for (lo = 0; lo < 128 && !((one.ascii[lo >> 3] >> (lo & 7)) & 1); lo++) {
+            }
+        }
+        if (rx_peek(ps) == '-' && ps->i + 1 < ps->n && ps->p[ps->i + 1] != ']') {
+            ps->i++;
+            int hi = rx_peek(ps);
+            if (hi < 0 || hi >= 128 || hi == '[') return ps->bad = 1, NULL;
+            ps->i++;
+            if (hi == '\\') { /* an escaped literal ends the range; a category cannot */
+                CharSet one = {{0}, 0, 0, 0};
+                if (!rx_escape(ps, &one) || one.cats) return ps->bad = 1, NULL;
+                for (hi = 0; hi < 128 && !((one.ascii[hi >> 3] >> (hi & 7)) & 1); hi++) {
+                }
+            }
+            if ((uint32_t)hi < lo) return ps->bad = 1, NULL;
+            for (uint32_t k = lo; k <= (uint32_t)hi; k++) set_add(set, k);
+        } else {
+            set_add(set, lo);
+        }
+    }
+    RxNode *n = rx_node(ps, RX_SET);
+    if (n) n->set = id;
+    return n;
+}
+
+static RxNode *rx_alt(RxParser *ps);
+
+static int rx_number(RxParser *ps, int *out) {
+    int v = 0, digits = 0;
+    while (rx_peek(ps) >= '0' && rx_peek(ps) <= '9') {
+        v = v * 10 + (int)(ps->p[ps->i++] - '0');
+        if (v > GR_MAX_NFA) return -1;
+        digits++;
+    }
+    *out = v;
+    return digits;
+}
+
+static RxNode *rx_atom(RxParser *ps) {
+    int c = rx_peek(ps);
+    if (c < 0 || c >= 128) return ps->bad = 1, NULL; /* non-ASCII literals: not needed */
+    ps->i++;
+    if (c == '(') {
+        if (rx_peek(ps) == '?') { /* only (?:...) */
+            if (ps->i + 1 >= ps->n || ps->p[ps->i + 1] != ':') return ps->bad = 1, NULL;
+            ps->i += 2;
+        }
+        if (++ps->depth > GR_MAX_DEPTH) return ps->bad = 1, NULL;
+        RxNode *inner = rx_alt(ps);
+        ps->depth--;
+        if (!inner || rx_peek(ps) != ')') return ps->bad = 1, NULL;
+        ps->i++;
+        return inner;
+    }
+    if (c == '[') return rx_class(ps);
+    if (c == ')' || c == '|' || c == '*' || c == '+' || c == '?' || c == '{' || c == '^' ||
+        c == '$')
+        return ps->bad = 1, NULL;
+    int id = rx_new_set(ps);
+    if (id < 0) return NULL;
+    CharSet *set = &ps->sets[id];
+    if (c == '.') {
+        set->dot = 1;
+        for (uint32_t k = 0; k < 128; k++)
+            if (k != '\n') set_add(set, k);
+    } else if (c == '\\') {
+        if (!rx_escape(ps, set)) return ps->bad = 1, NULL;
+    } else {
+        set_add(set, (uint32_t)c);
+    }
+    RxNode *n = rx_node(ps, RX_SET);
+    if (n) n->set = id;
+    return n;
+}
+
+/* atom followed by quantifiers (greedy only; lazy and possessive forms are refused) */
+static RxNode *rx_repeat(RxParser *ps) {
+    RxNode *atom = rx_atom(ps);
+    while (atom) {
+        int c = rx_peek(ps), min, max;
+        if (c == '*') min = 0, max = -1;
+        else if (c == '+') min = 1, max = -1;
+        else if (c == '?') min = 0, max = 1;
+        else if (c == '{') {
+            ps->i++;
+            int dm = rx_number(ps, &min);
+            if (dm < 0) return ps->bad = 1, NULL;
+            if (rx_peek(ps) == ',') {
+                ps->i++;
+                int dn = rx_number(ps, &max);
+                if (dn < 0) return ps->bad = 1, NULL;
+                if (!dn) max = -1;
+            } else {
+                if (!dm) return ps->bad = 1, NULL; /* "{" as a literal: refuse */
+                max = min;
+            }
+            if (rx_peek(ps) != '}' || (max >= 0 && max < min)) return ps->bad = 1, NULL;
+            c = '}';
+        } else {
+            break;
+        }
+        ps->i++;
+        if (rx_peek(ps) == '?' || rx_peek(ps) == '+') return ps->bad = 1, NULL;
+        RxNode *r = rx_node(ps, RX_REPEAT);
+        if (!r) return NULL;
+        r->a = atom;
+        r->min = min;
+        r->max = max;
+        atom = r;
+    }
+    return atom;
+}
+
+static RxNode *rx_seq(RxParser *ps) {
+    RxNode *seq = rx_node(ps, RX_EMPTY);
+    while (seq && ps->i < ps->n && rx_peek(ps) != '|' && rx_peek(ps) != ')') {
+        RxNode *item = rx_repeat(ps);
+        if (!item) return NULL;
+        RxNode *cat = rx_node(ps, RX_CAT);
+        if (!cat) return NULL;
+        cat->a = seq;
+        cat->b = item;
+        seq = cat;
+    }
+    return seq;
+}
+
+static RxNode *rx_alt(RxParser *ps) {
+    RxNode *left = rx_seq(ps);
+    while (left && rx_peek(ps) == '|') {
+        ps->i++;
+        RxNode *right = rx_seq(ps);
+        if (!right) return NULL;
+        RxNode *alt = rx_node(ps, RX_ALT);
+        if (!alt) return NULL;
+        alt->a = left;
+        alt->b = right;
+        left = alt;
+    }
+    return left;
+}
+
+/* Thompson NFA: a state reads one set (then goes to out1) or splits to out1/out2 without
+ * reading; state 0 is the match state. */
+typedef struct {
+    int set; /* -1: epsilon split */
+    int out1, out2;
+} NfaState;
+
+typedef struct {
+    NfaState *s;
+    int n, cap;
+    int bad;
+} Nfa;
+
+static int nfa_state(Nfa *nfa, int set, int out1, int out2) {
+    if (nfa->n == nfa->cap) {
+        nfa->bad = 1;
+        return 0;
+    }
+    nfa->s[nfa->n] = (NfaState){set, out1, out2};
+    return nfa->n++;
+}
+
+/* States for `node` leading to `next`; returns the entry state. Built back to front, so
+ * no patching is needed. */
+static int nfa_build(Nfa *nfa, const RxNode *node, int next) {
+    if (nfa->bad) return 0;
+    switch (node->kind) {
+    case RX_EMPTY:
+        return next;
+    case RX_SET:
+        return nfa_state(nfa, node->set, next, -1);
+    case RX_CAT:
+        return nfa_build(nfa, node->a, nfa_build(nfa, node->b, next));
+    case RX_ALT:
+        return nfa_state(nfa, -1, nfa_build(nfa, node->a, next), nfa_build(nfa, node->b, next));
+    case RX_REPEAT: {
+        int entry = next;
+        if (node->max < 0) { /* a* : split -> (a -> split) | next */
+            int loop = nfa_state(nfa, -1, -1, next);
+            if (nfa->bad) return 0;
+            nfa->s[loop].out1 = nfa_build(nfa, node->a, loop);
+            entry = loop;
+        } else {
+            for (int k = node->min; k < node->max; k++) /* optional copies, nested */
+                entry = nfa_state(nfa, -1, nfa_build(nfa, node->a, entry), next);
+        }
+        for (int k = 0; k < node->min; k++) entry = nfa_build(nfa, node->a, entry);
+        return entry;
+    }
+    }
+    return 0;
+}
+
+/* A compiled grammar: DFA over character classes; state 0 rejects forever. */
+typedef struct {
+    int n_classes, n_states, start;
+    uint8_t ascii_class[128];
+    uint8_t uni_class[8]; /* by (isdecimal, isalnum or _, isspace) of a non-ASCII char */
+    int32_t *next;        /* n_states x n_classes */
+    uint8_t *accept;
+} Dfa;
+
+static void dfa_free(Dfa *d) {
+    if (!d) return;
+    PyMem_Free(d->next);
+    PyMem_Free(d->accept);
+    PyMem_Free(d);
+}
+
+/* Scratch of the subset construction, sized by the NFA. */
+typedef struct {
+    int *stack;   /* 3 * n + 2: seeds, then two pushes per state expanded once */
+    int *visited; /* n */
+    uint8_t *mark;
+} Closure;
+
+/* Epsilon closure of `seeds` into the sorted, deduplicated `out` (reading states and the
+ * match state only). */
+static int nfa_closure(const Nfa *nfa, const int *seeds, int n_seeds, Closure *cl, int *out) {
+    int sp = 0, n = 0, nv = 0;
+    for (int k = 0; k < n_seeds; k++) cl->stack[sp++] = seeds[k];
+    while (sp) {
+        int s = cl->stack[--sp];
+        if (s < 0 || cl->mark[s]) continue;
+        cl->mark[s] = 1;
+        cl->visited[nv++] = s;
+        const NfaState *st = &nfa->s[s];
+        if (s == 0 || st->set >= 0) {
+            out[n++] = s;
+        } else {
+            cl->stack[sp++] = st->out1;
+            cl->stack[sp++] = st->out2;
+        }
+    }
+    for (int k = 0; k < nv; k++) cl->mark[cl->visited[k]] = 0;
+    /* insertion sort: the sets are small */
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && out[b - 1] > out[b]; b--) {
+            int t = out[b];
+            out[b] = out[b - 1];
+            out[b - 1] = t;
+        }
+    return n;
+}
+
+/* Subset construction. Returns a DFA, or NULL: no exception when it grows past the
+ * bounds (the pattern stays with re), MemoryError otherwise. */
+static Dfa *dfa_build(const Nfa *nfa, int entry, const CharSet *sets, int n_sets) {
+    Dfa *d = (Dfa *)PyMem_Calloc(1, sizeof(Dfa));
+    Closure cl;
+    cl.stack = (int *)PyMem_Malloc((size_t)(3 * nfa->n + 2) * sizeof(int));
+    cl.visited = (int *)PyMem_Malloc((size_t)nfa->n * sizeof(int));
+    cl.mark = (uint8_t *)PyMem_Calloc((size_t)nfa->n, 1);
+    int *tmp = (int *)PyMem_Malloc((size_t)(nfa->n + 1) * sizeof(int));
+    int *seeds = (int *)PyMem_Malloc((size_t)(nfa->n + 1) * sizeof(int));
+    /* DFA states as NFA-state lists, concatenated, and a hash index over them */
+    int *items = NULL, *offsets = (int *)PyMem_Malloc((GR_MAX_DFA + 2) * sizeof(int));
+    int32_t *index = (int32_t *)PyMem_Calloc(2 * GR_MAX_DFA, sizeof(int32_t));
+    Py_ssize_t n_items = 0, cap_items = 0;
+    int ok = 0;
+    if (!d || !cl.stack || !cl.visited || !cl.mark || !tmp || !seeds || !offsets || !index) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* character classes: characters that every set treats alike */
+    uint64_t sigs[128 + 8];
+    for (int c = 0; c < 128 + 8; c++) {
+        uint64_t sig = 0;
+        for (int s = 0; s < n_sets; s++) {
+            int in;
+            if (c < 128) {
+                in = set_has(&sets[s], (uint32_t)c);
+            } else { /* a representative-free evaluation of the category triple */
+                int t = c - 128, dd = t & 1, ww = (t >> 1) & 1, sp = (t >> 2) & 1;
+                const CharSet *cs = &sets[s];
+                if (cs->dot) {
+                    in = 1;
+                } else {
+                    in = ((cs->cats & CAT_D) && dd) || ((cs->cats & CAT_W) && ww) ||
+                         ((cs->cats & CAT_S) && sp) || ((cs->cats & CAT_ND) && !dd) ||
+                         ((cs->cats & CAT_NW) && !ww) || ((cs->cats & CAT_NS) && !sp);
+                    in ^= cs->negated;
+                }
+            }
+            if (in) sig |= (uint64_t)1 << s;
+        }
+        sigs[c] = sig;
+    }
+    uint64_t class_sig[128 + 8];
+    int n_classes = 0;
+    for (int c = 0; c < 128 + 8; c++) {
+        int k = 0;
+        while (k < n_classes && class_sig[k] != sigs[c]) k++;
+        if (k == n_classes) class_sig[n_classes++] = sigs[c];
+        if (c < 128) d->ascii_class[c] = (uint8_t)k;
+        else d->uni_class[c - 128] = (uint8_t)k;
+    }
+    d->n_classes = n_classes;
+    /* state 0: dead (empty set); state 1: start */
+    offsets[0] = offsets[1] = 0;
+    int n_states = 1;
+    {
+        int n = nfa_closure(nfa, &entry, 1, &cl, tmp);
+        if (n_items + n > cap_items) {
+            cap_items = grow_cap(cap_items, n_items + n);
+            int *p = (int *)PyMem_Realloc(items, (size_t)cap_items * sizeof(int));
+            if (!p) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            items = p;
+        }
+        memcpy(items + n_items, tmp, (size_t)n * sizeof(int));
+        n_items += n;
+        offsets[++n_states] = (int)n_items;
+        uint64_t h = 0xCBF29CE484222325ull;
+        for (int k = 0; k < n; k++) h = (h ^ (uint64_t)tmp[k]) * 0x100000001B3ull;
+        size_t slot = (size_t)(h % (2 * GR_MAX_DFA));
+        while (index[slot]) slot = (slot + 1) % (2 * GR_MAX_DFA);
+        index[slot] = 1;
+    }
+    d->start = 1;
+    Py_ssize_t cap_next = 0;
+    for (int st = 1; st < n_states; st++) {
+        if ((Py_ssize_t)(st + 1) * n_classes > cap_next) {
+            cap_next = grow_cap(cap_next, (Py_ssize_t)(n_states + 64) * n_classes);
+            int32_t *p = (int32_t *)PyMem_Realloc(d->next, (size_t)cap_next * sizeof(int32_t));
+            if (!p) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            d->next = p;
+        }
+        for (int cls = 0; cls < n_classes; cls++) {
+            int n_seeds = 0;
+            for (int k = offsets[st]; k < offsets[st + 1]; k++) {
+                int s = items[k];
+                if (s != 0 && ((class_sig[cls] >> nfa->s[s].set) & 1))
+                    seeds[n_seeds++] = nfa->s[s].out1;
+            }
+            int n = n_seeds ? nfa_closure(nfa, seeds, n_seeds, &cl, tmp) : 0;
+            int found = 0; /* dead state for the empty set */
+            if (n) {
+                uint64_t h = 0xCBF29CE484222325ull;
+                for (int k = 0; k < n; k++) h = (h ^ (uint64_t)tmp[k]) * 0x100000001B3ull;
+                size_t slot = (size_t)(h % (2 * GR_MAX_DFA));
+                for (; index[slot]; slot = (slot + 1) % (2 * GR_MAX_DFA)) {
+                    int o = index[slot];
+                    if (offsets[o + 1] - offsets[o] == n &&
+                        memcmp(items + offsets[o], tmp, (size_t)n * sizeof(int)) == 0) {
+                        found = o;
+                        break;
+                    }
+                }
+                if (!found) {
+                    if (n_states == GR_MAX_DFA) goto done; /* too big: stay with re */
+                    if (n_items + n > cap_items) {
+                        cap_items = grow_cap(cap_items, n_items + n);
+                        int *p = (int *)PyMem_Realloc(items, (size_t)cap_items * sizeof(int));
+                        if (!p) {
+                            PyErr_NoMemory();
+                            goto done;
+                        }
+                        items = p;
+                    }
+                    memcpy(items + n_items, tmp, (size_t)n * sizeof(int));
+                    n_items += n;
+                    found = n_states++;
+                    offsets[n_states] = (int)n_items;
+                    index[slot] = found;
+                }
+            }
+            d->next[(Py_ssize_t)st * n_classes + cls] = found;
+        }
+    }
+    for (int cls = 0; cls < n_classes; cls++) d->next[cls] = 0; /* dead stays dead */
+    d->n_states = n_states;
+    d->accept = (uint8_t *)PyMem_Calloc((size_t)n_states, 1);
+    if (!d->accept) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int st = 1; st < n_states; st++)
+        d->accept[st] = offsets[st + 1] > offsets[st] && items[offsets[st]] == 0;
+    ok = 1;
+done:
+    PyMem_Free(cl.stack);
+    PyMem_Free(cl.visited);
+    PyMem_Free(cl.mark);
+    PyMem_Free(index);
+    PyMem_Free(tmp);
+    PyMem_Free(seeds);
+    PyMem_Free(items);
+    PyMem_Free(offsets);
+    if (!ok) {
+        dfa_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* A DFA for a compiled re pattern, or NULL: with an exception on failure, without one when
+ * the pattern is outside the subset (flags other than the default included). */
+static Dfa *grammar_compile(PyObject *pattern) {
+    PyObject *source = PyObject_GetAttrString(pattern, "pattern");
+    PyObject *flags = source ? PyObject_GetAttrString(pattern, "flags") : NULL;
+    Dfa *dfa = NULL;
+    RxParser ps;
+    memset(&ps, 0, sizeof ps);
+    U32Buf src = {0};
+    Nfa nfa = {0};
+    if (!flags) goto done;
+    long f = PyLong_AsLong(flags);
+    if (f == -1 && PyErr_Occurred()) goto done;
+    if (!PyUnicode_Check(source) || f != 32 /* re.UNICODE only */ ||
+        PyUnicode_GET_LENGTH(source) > GR_MAX_SOURCE)
+        goto done;
+    if (unicode_to_u32(source, &src) < 0) goto done;
+    ps.p = src.p;
+    ps.n = src.n;
+    ps.cap_nodes = (int)(4 * src.n + 16);
+    ps.nodes = (RxNode *)PyMem_Calloc((size_t)ps.cap_nodes, sizeof(RxNode));
+    if (!ps.nodes) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    RxNode *root = rx_alt(&ps);
+    if (!root || ps.bad || ps.i != ps.n) goto done;
+    nfa.cap = GR_MAX_NFA;
+    nfa.s = (NfaState *)PyMem_Malloc((size_t)nfa.cap * sizeof(NfaState));
+    if (!nfa.s) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    nfa.n = 1;
+    nfa.s[0] = (NfaState){-1, -1, -1}; /* match */
+    int entry = nfa_build(&nfa, root, 0);
+    if (nfa.bad) goto done;
+    dfa = dfa_build(&nfa, entry, ps.sets, ps.n_sets);
+done:
+    Py_XDECREF(source);
+    Py_XDECREF(flags);
+    u32_free(&src);
+    PyMem_Free(ps.nodes);
+    PyMem_Free(nfa.s);
+    return dfa;
+}
+
+static int dfa_fullmatch(const Dfa *d, PyObject *value) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(value);
+    int32_t s = d->start;
+    const int32_t *next = d->next;
+    const int nc = d->n_classes;
+    if (PyUnicode_IS_ASCII(value)) {
+        const Py_UCS1 *p = PyUnicode_1BYTE_DATA(value);
+        for (Py_ssize_t i = 0; i < n && s; i++) s = next[s * nc + d->ascii_class[p[i]]];
+        return d->accept[s];
+    }
+    int kind = PyUnicode_KIND(value);
+    const void *data = PyUnicode_DATA(value);
+    for (Py_ssize_t i = 0; i < n && s; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        int cls;
+        if (c < 128) {
+            cls = d->ascii_class[c];
+        } else {
+            int t = Py_UNICODE_ISDECIMAL(c) | (Py_UNICODE_ISALNUM(c) || c == '_') << 1 |
+                    Py_UNICODE_ISSPACE(c) << 2;
+            cls = d->uni_class[t];
+        }
+        s = next[s * nc + cls];
+    }
+    return d->accept[s];
+}
+
+/* Grammar(pattern): the compiled test, for tests of the compiler. */
+typedef struct {
+    PyObject_HEAD
+    Dfa *dfa;
+} Grammar;
+
+static void Grammar_dealloc(Grammar *self) {
+    dfa_free(self->dfa);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Grammar_init(Grammar *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"pattern", NULL};
+    PyObject *pattern;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O", kwlist, &pattern)) return -1;
+    dfa_free(self->dfa);
+    self->dfa = grammar_compile(pattern);
+    if (self->dfa) return 0;
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "pattern outside the supported subset");
+    return -1;
+}
+
+static PyObject *Grammar_fullmatch(Grammar *self, PyObject *value) {
+    if (!self->dfa) {
+        PyErr_SetString(PyExc_RuntimeError, "Grammar is not initialized");
+        return NULL;
+    }
+    if (!PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "fullmatch() needs a str");
+        return NULL;
+    }
+    return PyBool_FromLong(dfa_fullmatch(self->dfa, value));
+}
+
+static PyObject *Grammar_get_states(Grammar *self, void *closure) {
+    (void)closure;
+    return PyLong_FromLong(self->dfa ? self->dfa->n_states : 0);
+}
+
+static PyMethodDef Grammar_methods[] = {
+    {"fullmatch", (PyCFunction)Grammar_fullmatch, METH_O,
+     "fullmatch(value) -> bool: pattern.fullmatch(value) is not None"},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef Grammar_getset[] = {
+    {"states", (getter)Grammar_get_states, NULL, "number of DFA states", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject GrammarType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "bastion.waf._fastpath.Grammar",
+    .tp_basicsize = sizeof(Grammar),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Grammar_init,
+    .tp_dealloc = (destructor)Grammar_dealloc,
+    .tp_methods = Grammar_methods,
+    .tp_getset = Grammar_getset,
+    .tp_doc = "A header grammar (a compiled re pattern) as a DFA: same fullmatch answers.",
+};
+
 /* ==================================================================== input extraction */
 
 /* Documents nested deeper go to the Python extraction (see extract_request). */
@@ -1503,10 +2225,12 @@ typedef struct {
     Py_ssize_t n;
 } StrList;
 
-/* A header with a fixed grammar: lower-cased name and the compiled pattern to fullmatch. */
+/* A header with a fixed grammar: lower-cased name, the compiled pattern and, when the
+ * pattern is within the DFA compiler's subset, its DFA. */
 typedef struct {
     ConstStr name;
     PyObject *pattern;
+    Dfa *dfa;
 } HeaderGrammar;
 
 /* What the extraction needs from bastion.waf.inputs, read once (see inputs.native_tables). */
@@ -1518,6 +2242,7 @@ typedef struct {
     HeaderGrammar *grammars;
     Py_ssize_t n_grammars;
     PyObject *client_hint;   /* pattern for client-hint headers */
+    Dfa *client_hint_dfa;
     PyObject *json_scan;     /* json.JSONDecoder(parse_int=.., parse_float=..).scan_once */
     PyObject *request_type;  /* HttpRequest: other types go to the Python extraction */
     PyObject *py_extract;    /* inputs.extract_inputs, for what C leaves to Python */
@@ -1645,11 +2370,6 @@ static void extract_reset(Extract *x) {
     if (x->seen) memset(x->seen, 0, (size_t)x->seen_cap * sizeof(uint32_t));
 }
 
-static uint64_t hash_u32(uint64_t h, const uint32_t *s, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001B3ull;
-    return h;
-}
-
 static int seen_insert(Extract *x, Py_ssize_t index) {
     if (2 * (x->n_inputs + 1) > x->seen_cap) {
         Py_ssize_t cap = x->seen_cap ? 2 * x->seen_cap : 64;
@@ -1687,9 +2407,12 @@ static int ex_add(Extract *x, const uint32_t *loc, Py_ssize_t nloc, uint8_t kind
     Py_ssize_t mark = x->arena.n;
     if (u32_extend(&x->arena, loc, nloc) < 0 || u32_extend(&x->arena, val, nval) < 0) return -1;
     uint32_t *l = x->arena.p + mark, *v = l + nloc;
-    for (Py_ssize_t i = 0; i < nloc + nval; i++)
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (Py_ssize_t i = 0; i < nloc + nval; i++) { /* lone surrogates out, and the hash */
         if (is_surrogate(l[i])) l[i] = 0xFFFD;
-    uint64_t h = hash_u32(hash_u32(0xCBF29CE484222325ull, l, nloc) * 31 + 7, v, nval);
+        h = (h ^ l[i]) * 0x100000001B3ull;
+        if (i == nloc - 1) h = h * 31 + 7; /* where the location ends */
+    }
     if (x->seen_cap) {
         size_t j = (size_t)h & (size_t)(x->seen_cap - 1);
         while (x->seen[j]) {
@@ -1847,7 +2570,7 @@ static int media_type(Extract *x, PyObject *content_type) {
     Py_ssize_t a = 0, b = end;
     while (a < b && is_space(m->p[a])) a++;
     while (b > a && is_space(m->p[b - 1])) b--;
-    memmove(m->p, m->p + a, (size_t)(b - a) * sizeof(uint32_t));
+    if (b > a) memmove(m->p, m->p + a, (size_t)(b - a) * sizeof(uint32_t));
     m->n = b - a;
     if (u32_max(m->p, m->n) >= 0x80) {
         if (ensure_text_globals() < 0) return -1;
@@ -2240,12 +2963,18 @@ static int add_cookies(Extract *x, const HeaderRec *h) {
 static int header_is_well_formed(Extract *x, const uint32_t *name, Py_ssize_t n, PyObject *value) {
     const ExtractTables *t = x->t;
     PyObject *pattern = NULL;
+    const Dfa *dfa = NULL;
     for (Py_ssize_t i = 0; i < t->n_grammars && !pattern; i++)
-        if (str_eq(name, n, &t->grammars[i].name)) pattern = t->grammars[i].pattern;
+        if (str_eq(name, n, &t->grammars[i].name)) {
+            pattern = t->grammars[i].pattern;
+            dfa = t->grammars[i].dfa;
+        }
     if (!pattern) {
         if (!strlist_prefix(&t->client_hint_prefixes, name, n)) return 0;
         pattern = t->client_hint;
+        dfa = t->client_hint_dfa;
     }
+    if (dfa) return dfa_fullmatch(dfa, value);
     PyObject *args[2] = {pattern, value};
     PyObject *match =
         PyObject_VectorcallMethod(t->str_fullmatch, args, 2, NULL);
@@ -3003,7 +3732,10 @@ static void tables_free(ExtractTables *t) {
     for (Py_ssize_t i = 0; i < t->n_grammars; i++) {
         PyMem_Free(t->grammars[i].name.p);
         Py_XDECREF(t->grammars[i].pattern);
+        dfa_free(t->grammars[i].dfa);
     }
+    dfa_free(t->client_hint_dfa);
+    t->client_hint_dfa = NULL;
     PyMem_Free(t->grammars);
     t->grammars = NULL;
     t->n_grammars = 0;
@@ -3103,7 +3835,11 @@ static int read_tables(ExtractTables *t, PyObject *tables) {
         Py_INCREF(v);
         t->grammars[i].pattern = v;
         t->n_grammars = ++i;
+        t->grammars[i - 1].dfa = grammar_compile(v);
+        if (!t->grammars[i - 1].dfa && PyErr_Occurred()) return -1;
     }
+    t->client_hint_dfa = grammar_compile(t->client_hint);
+    if (!t->client_hint_dfa && PyErr_Occurred()) return -1;
     t->str_fullmatch = PyUnicode_InternFromString("fullmatch");
     return t->str_fullmatch ? 0 : -1;
 }
@@ -3396,7 +4132,10 @@ static struct PyModuleDef moduledef = {
 };
 
 PyMODINIT_FUNC PyInit__fastpath(void) {
-    if (PyType_Ready(&EngineType) < 0 || PyType_Ready(&PipelineType) < 0) return NULL;
+    init_char_classes();
+    if (PyType_Ready(&EngineType) < 0 || PyType_Ready(&PipelineType) < 0 ||
+        PyType_Ready(&GrammarType) < 0)
+        return NULL;
     if (!s_uri) {
         s_uri = PyUnicode_InternFromString("uri");
         s_headers = PyUnicode_InternFromString("headers");
@@ -3405,7 +4144,8 @@ PyMODINIT_FUNC PyInit__fastpath(void) {
     }
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
-    if (PyModule_AddType(m, &EngineType) < 0 || PyModule_AddType(m, &PipelineType) < 0) {
+    if (PyModule_AddType(m, &EngineType) < 0 || PyModule_AddType(m, &PipelineType) < 0 ||
+        PyModule_AddType(m, &GrammarType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
