@@ -85,6 +85,36 @@ class Settings(BaseSettings):
     #: Serve ``GET /metrics`` without a token (for a scraper on a private network).
     metrics_public: bool = False
 
+    # Content scanning
+    #: Directory of hash banks (``NAME.csv`` + ``NAME.json``, as ``bastion content bank``
+    #: writes them); missing or empty means no banks, so nothing matches.
+    banks_dir: Path = Path("banks")
+    #: Seconds between checks of ``banks_dir`` for changed banks (reloaded on change).
+    banks_refresh_s: float = Field(60.0, gt=0, le=600)
+    #: Largest upload ``POST /v1/content/scan`` hashes (413 above it).
+    content_max_bytes: int = Field(32 << 20, ge=1024, le=1 << 30)
+    #: Largest decoded image (width x height) hashed (413 above it: decompression bombs).
+    content_max_pixels: int = Field(64_000_000, ge=1, le=1 << 32)
+    #: Seconds one image may take to decode (422 after it).
+    content_decode_timeout_s: float = Field(5.0, gt=0, le=120)
+    #: Entries of the per-worker SHA-256 -> hashes cache (Redis holds it when configured).
+    content_cache_size: int = Field(10_000, ge=0, le=10_000_000)
+    #: Seconds a cached hash stays valid.
+    content_cache_ttl_s: int = Field(7 * 86400, ge=1)
+    #: Seconds between reloads of the blocked URLs each worker's edge check holds.
+    content_block_refresh_s: float = Field(2.0, gt=0, le=300)
+    #: Webhook receiving each zone's daily digest of new blocks (JSON POST); unset keeps
+    #: them in the outbox.
+    content_notify_url: str | None = None
+    #: Webhook receiving match reports; unset: written to ``content_reports_dir``.
+    content_report_url: str | None = None
+    #: Directory of JSON-lines report files (one per UTC day); unset keeps them in the outbox.
+    content_reports_dir: Path | None = None
+    #: Run the outbox delivery loop inside ``serve`` (each worker; rows are leased).
+    content_deliver: bool = True
+    #: Seconds between outbox polls.
+    content_deliver_interval_s: float = Field(2.0, gt=0, le=3600)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
