@@ -25,6 +25,7 @@ import base64
 import binascii
 import contextlib
 import html
+import itertools
 import math
 import re
 import zlib
@@ -36,7 +37,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bastion.scripts.tree import (
+    CLOSE,
     IDENT,
+    KIND_NAMES,
     NUMBER,
     PROP,
     REGEX,
@@ -131,12 +134,27 @@ def subwords(s: str, limit: int = 24) -> list[str]:
     return list(seen)
 
 
+def _case_flips(s: str) -> int:
+    return sum(
+        1
+        for a, b in itertools.pairwise(s)
+        if a.isupper() != b.isupper() and a.isalpha() and b.isalpha()
+    )
+
+
 def name_token(s: str) -> str:
-    """The token of an identifier, a property name or a short word-like string."""
+    """The token of an identifier, a property name or a short word-like string.
+
+    Machine-made names collapse into shape tokens: javascript-obfuscator's ``_0x3fa2c1``,
+    kit names mixing capitals and digits (``S7HYO6``), and random-case names
+    (``qyBauKLAnmXWQ``) whose letter case flips far more often than camelCase does.
+    """
     if _OBF_HEX.match(s):
         return "\x01obf:hex"
     if len(s) > 5 and _OBF_MIX.match(s) and not subwords(s, 3)[1:]:
         return "\x01obf:mix"
+    if len(s) >= 8 and _case_flips(s) * 100 >= 45 * len(s):
+        return "\x01obf:case"
     return s.lower()
 
 
@@ -243,6 +261,7 @@ class Featurizer:
     def __init__(self) -> None:
         self._name_cache: dict[str, tuple[int, tuple[int, ...]]] = {}
         self._word_class = (token_hash("\x02str:short:word"), token_hash("\x02str:long:word"))
+        self._folded = token_hash("\x02folded")
 
     def _name(self, s: str) -> tuple[int, tuple[int, ...]]:
         got = self._name_cache.get(s)
@@ -340,6 +359,16 @@ class Featurizer:
                 extra_pos.extend([p] * len(sub2))
             else:
                 uni[i] = 0
+        for p, text in _folded_strings(tree):
+            info = strings.get(text)
+            if info is None:
+                info = strings[text] = self._string(text)
+                if info.nested is not None:
+                    nested.append((p, info.nested))
+            extra_ids.append(self._folded)
+            extra_ids.append(info.token)
+            extra_ids.extend(info.extras)
+            extra_pos.extend([p] * (len(info.extras) + 2))
         charcodes = _charcode_runs(tree)
         for p, text in charcodes:
             words = [token_hash("\x02decoded:fromcharcode")]
@@ -405,4 +434,66 @@ def _charcode_runs(tree: ScriptTree) -> list[tuple[int, str]]:
             j += 1
         if len(chars) >= 4:
             out.append((tree.leaf_pos[i], "".join(chars)))
+    return out
+
+
+_PLUS = KIND_NAMES.index("'+")
+_SAFE_REGEX = re.compile(r"(?:[\w\s,.|@#%&!~:;<>=-]|\\[\W\w]|\[[^\]\\]{1,20}\])+\Z")
+#: Folded strings longer than this are cut (a string built up by concatenation).
+MAX_FOLDED_CHARS = 1 << 16
+
+
+def _folded_strings(tree: ScriptTree) -> list[tuple[int, str]]:
+    """Strings an obfuscator split up, put back together (text only, nothing is run).
+
+    * ``"Scr" + "ipting" + ".FileSystemObject"`` -> one string;
+    * ``"WxSxcxrxipt".replace(/x/g, "")`` with a simple literal pattern -> ``"WScript"``;
+    * ``"a,b,c".split(",").join("")`` -> ``"abc"``.
+    """
+    out: list[tuple[int, str]] = []
+    types = tree.leaf_type
+    texts = tree.leaf_text
+    pos = tree.leaf_pos
+    kinds = tree.kinds
+    n = len(types)
+    run: list[str] = []
+    start = -1
+    for i in range(n - 1):
+        if types[i] != STRING:
+            continue
+        j = i + 1
+        joined = False
+        if types[j] == STRING:
+            between = kinds[pos[i] + 1 : pos[j]]
+            joined = between.count(_PLUS) == 1 and all(k in (_PLUS, CLOSE) for k in between)
+        if joined:
+            if not run:
+                run = [texts[i]]
+                start = pos[i]
+            if sum(map(len, run)) < MAX_FOLDED_CHARS:
+                run.append(texts[j])
+        elif run:
+            out.append((start, "".join(run)[:MAX_FOLDED_CHARS]))
+            run = []
+    if run:
+        out.append((start, "".join(run)[:MAX_FOLDED_CHARS]))
+    for i in range(1, n - 2):
+        if types[i] != PROP or types[i - 1] != STRING:
+            continue
+        if texts[i] == "replace" and types[i + 1] == REGEX and types[i + 2] == STRING:
+            pattern = texts[i + 1]
+            if len(pattern) <= 40 and _SAFE_REGEX.match(pattern):
+                with contextlib.suppress(re.error, ValueError):
+                    out.append(
+                        (pos[i - 1], re.sub(pattern, texts[i + 2].replace("\\", ""), texts[i - 1]))
+                    )
+        elif (
+            texts[i] == "split"
+            and i + 3 < n
+            and types[i + 1] == STRING
+            and texts[i + 2] == "join"
+            and types[i + 3] == STRING
+            and texts[i + 1]
+        ):
+            out.append((pos[i - 1], texts[i + 3].join(texts[i - 1].split(texts[i + 1]))))
     return out

@@ -67,23 +67,6 @@ class ScriptScorer:
     def version(self) -> str:
         return self.model.version
 
-    def probabilities(self, data: bytes) -> tuple[dict[str, float], str, str, bool]:
-        """Calibrated head probabilities, AST hash, container and truncation of ``data``."""
-        src = prepare(data)
-        tree = parse_many(src.chunks)
-        ast_hash = normalized_hash(tree) if tree.kinds else _EMPTY_HASH
-        if not tree.kinds:
-            return dict.fromkeys(HEADS, 0.0), ast_hash, src.container, src.truncated
-        fs = Featurizer().featurize(tree)
-        logits = self.model.logits(fs)
-        probs = self.model.weights.calibrate(logits[None, :])[0]
-        return (
-            {h: float(p) for h, p in zip(HEADS, probs, strict=True)},
-            ast_hash,
-            src.container,
-            src.truncated,
-        )
-
     def scan(self, data: bytes) -> ScriptResult:
         """Verdict on one file's bytes (JavaScript or HTML). Raises :class:`SourceError`."""
         key = hashlib.blake2b(data, digest_size=16).digest()
@@ -117,18 +100,30 @@ class ScriptScorer:
 def verdict(
     probs: np.typing.NDArray[np.float64], ast_hash: str, container: str, truncated: bool
 ) -> ScriptResult:
-    """Scores and class from calibrated probabilities in ``HEADS`` order."""
-    p = {h: float(v) for h, v in zip(HEADS, probs, strict=True)}
-    p_any = max(p.values())
-    integrity = probability_to_score(p_any)
+    """Scores and class from calibrated probabilities in ``HEADS`` order.
+
+    ``js_integrity`` comes from the ``malicious`` head alone (its calibration is what
+    the false-positive budget is spent on); the class heads only say which kind of
+    malicious it is: each class score is ``js_integrity``'s probability times the
+    class's share of the class heads, so ``js_integrity`` is never above a class score
+    and the class is ``benign`` exactly when ``js_integrity`` is above 50.
+    """
+    p_mal = float(probs[HEADS.index("malicious")])
+    shares = np.array([max(float(probs[HEADS.index(c)]), 1e-6) for c in MALICIOUS_CLASSES])
+    shares /= shares.sum()
+    integrity = probability_to_score(p_mal)
     cls: ScriptClass = "benign"
     if integrity <= LIKELY_MALICIOUS_MAX:
-        cls = max(MALICIOUS_CLASSES, key=lambda c: p[c])
+        cls = MALICIOUS_CLASSES[int(np.argmax(shares))]
+    by_class = {
+        c: probability_to_score(p_mal * float(q))
+        for c, q in zip(MALICIOUS_CLASSES, shares, strict=True)
+    }
     return ScriptResult(
         js_integrity=integrity,
-        magecart=probability_to_score(p["magecart"]),
-        cryptomining=probability_to_score(p["cryptomining"]),
-        malware=probability_to_score(p["malware"]),
+        magecart=max(by_class["magecart"], integrity),
+        cryptomining=max(by_class["cryptomining"], integrity),
+        malware=max(by_class["malware"], integrity),
         cls=cls,
         ast_hash=ast_hash,
         container=container,
