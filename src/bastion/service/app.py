@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,10 +29,16 @@ from bastion.auth import (
     TokenStore,
 )
 from bastion.config import Settings, load_settings
+from bastion.content import DecodeLimits
 from bastion.rules import DEFAULT_RULE_SPECS, RuleSet, RuleSpec, compile_rules
 from bastion.service import edge, metrics
+from bastion.service.blocked import BlockedUrls
+from bastion.service.content import BankSource, ContentService
+from bastion.service.content_api import router as content_router
+from bastion.service.content_cache import HashCache, LocalHashCache, RedisHashCache
 from bastion.service.hotpath import HotPaths
 from bastion.service.openapi import HOT_PATHS, SECURITY_SCHEMES
+from bastion.service.outbox import OutboxDeliverer, senders_from
 from bastion.service.protection import ProtectionMiddleware
 from bastion.service.scoring import ScoringService
 from bastion.service.security import Gate, require
@@ -83,6 +91,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         else None
     )
     gate = Gate(authenticator, limiter, settings.default_rate_limit, share)
+    content, blocked, deliverer = build_content(settings, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +103,14 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
             settings.database_url.split(":", 1)[0],
             "on" if authenticator else "OFF",
         )
+        task = None
+        if deliverer is not None:
+            task = asyncio.create_task(deliverer.run_forever(settings.content_deliver_interval_s))
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         database.dispose()
 
     app = FastAPI(
@@ -107,8 +123,11 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     )
     app.state.bastion = state
     app.state.gate = gate
+    app.state.content = content
     routes = frozenset({"/v1/waf/score", edge.EDGE_PATH, "/metrics", *PUBLIC_ROUTES})
-    app.add_middleware(HotPaths, gate=gate, scoring=scoring, max_batch=settings.max_batch)
+    app.add_middleware(
+        HotPaths, gate=gate, scoring=scoring, max_batch=settings.max_batch, blocked=blocked
+    )
     app.add_middleware(
         ProtectionMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -175,4 +194,30 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         data, content_type = metrics.render()
         return Response(data, media_type=content_type)
 
+    app.include_router(content_router)
     return app
+
+
+def build_content(
+    settings: Settings, database: Database
+) -> tuple[ContentService, BlockedUrls, OutboxDeliverer | None]:
+    """Content scanning's parts for one worker: the service, the edge's blocked URLs and
+    the outbox deliverer (``None`` when delivery is off or nothing is configured)."""
+    cache: HashCache
+    if settings.redis_url:
+        cache = RedisHashCache(settings.redis_url, settings.content_cache_ttl_s)
+    else:
+        cache = LocalHashCache(settings.content_cache_size, settings.content_cache_ttl_s)
+    banks = BankSource(settings.banks_dir, settings.banks_refresh_s)
+    blocked = BlockedUrls(database, settings.content_block_refresh_s)
+    limits = DecodeLimits(
+        max_bytes=settings.content_max_bytes,
+        max_pixels=settings.content_max_pixels,
+        timeout_s=settings.content_decode_timeout_s,
+    )
+    service = ContentService(database, lambda: banks.matcher, cache, limits, on_block=blocked.note)
+    senders = senders_from(
+        settings.content_notify_url, settings.content_report_url, settings.content_reports_dir
+    )
+    deliverer = OutboxDeliverer(database, senders) if settings.content_deliver and senders else None
+    return service, blocked, deliverer

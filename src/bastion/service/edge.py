@@ -23,6 +23,9 @@ ADDED_BY_NGINX = frozenset(
     {ORIGINAL_URI, ORIGINAL_METHOD, b"x-bastion-token", b"content-length", b"connection"}
 )
 _MAX_METHOD = 32
+#: The answer for a URL blocked by content scanning: nginx turns this 403 into 451
+#: (``auth_request`` passes only 2xx, 401 and 403 on; see deploy/nginx/bastion-site.conf).
+CONTENT_BLOCK_HEADERS = [(b"x-bastion-action", b"content-block")]
 
 
 class EdgeRequestError(ValueError):

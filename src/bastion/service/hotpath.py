@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bastion.auth import Permission
 from bastion.service import edge
+from bastion.service.blocked import BlockedUrls, edge_target
 from bastion.service.protection import ASGIApp, Receive, Scope, Send, send_json
 from bastion.service.scoring import (
     ScoreInputError,
@@ -70,11 +71,20 @@ async def _send_response(
 class HotPaths:
     """Answers the scoring and edge endpoints; passes every other request to ``app``."""
 
-    def __init__(self, app: ASGIApp, *, gate: Gate, scoring: ScoringService, max_batch: int):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        gate: Gate,
+        scoring: ScoringService,
+        max_batch: int,
+        blocked: BlockedUrls | None = None,
+    ):
         self.app = app
         self.gate = gate
         self.scoring = scoring
         self.max_batch = max_batch
+        self.blocked = blocked
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -141,6 +151,11 @@ class HotPaths:
         except edge.EdgeRequestError as exc:
             await _send_response(send, 400, orjson.dumps({"error": str(exc)}))
             return
+        if self.blocked is not None:
+            host = next((v for k, v in scope["headers"] if k == b"host"), None)
+            if self.blocked.is_blocked(*edge_target(host, original.uri)):
+                await _send_response(send, 403, b"", edge.CONTENT_BLOCK_HEADERS)
+                return
         verdict = self.scoring.judge([original])[0]
         status, headers = edge.edge_answer(verdict, self.scoring.version)
         await _send_response(send, status, b"", headers)

@@ -1,0 +1,194 @@
+"""Delivery of the outbox: notifications and reports, at least once, with backoff.
+
+A poll leases due rows (``next_attempt_at`` moved past the lease, ``attempts`` + 1) in one
+short transaction, delivers them outside it, then marks each delivered or schedules its
+retry (exponential backoff with jitter). A process killed mid-delivery leaves the lease
+to expire and the row is sent again with the same ``Idempotency-Key``; receivers
+deduplicate on it. Several workers may poll at once: a leased row is not due for others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import select
+
+from bastion.service.content import enqueue_digest
+from bastion.store.content_models import OutboxMessage
+from bastion.store.db import Database
+
+log = logging.getLogger("bastion.service.outbox")
+
+LEASE = timedelta(seconds=60)
+BACKOFF_BASE_S = 5.0
+BACKOFF_MAX_S = 6 * 3600.0
+
+
+@dataclass(frozen=True)
+class Message:
+    """One leased outbox row."""
+
+    id: int
+    kind: str
+    key: str
+    zone: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Sender(Protocol):
+    """Delivers one message or raises."""
+
+    def __call__(self, message: Message) -> None: ...
+
+
+def webhook_sender(url: str, timeout_s: float = 10.0) -> Sender:
+    """POST the payload as JSON; any status but 2xx is a failure."""
+
+    def send(message: Message) -> None:
+        response = httpx.post(
+            url,
+            json={"kind": message.kind, "key": message.key, **message.payload},
+            headers={"Idempotency-Key": message.key, "X-Bastion-Kind": message.kind},
+            timeout=timeout_s,
+        )
+        if not 200 <= response.status_code < 300:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+
+    return send
+
+
+def file_sender(directory: Path) -> Sender:
+    """Append the message as one JSON line to ``<directory>/reports-<UTC day>.jsonl``."""
+
+    def send(message: Message) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"reports-{datetime.now(UTC).date().isoformat()}.jsonl"
+        line = json.dumps({"key": message.key, **message.payload}, sort_keys=True) + "\n"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    return send
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before retry number ``attempts`` (1-based), with up to 10% jitter."""
+    delay = min(BACKOFF_BASE_S * 2 ** max(0, attempts - 1), BACKOFF_MAX_S)
+    return timedelta(seconds=delay * (1 + random.random() / 10))
+
+
+class OutboxDeliverer:
+    """Delivers due rows with a sender per kind; kinds without one stay in the outbox."""
+
+    def __init__(
+        self,
+        database: Database,
+        senders: dict[str, Sender],
+        *,
+        batch: int = 50,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.database = database
+        self.senders = senders
+        self.batch = batch
+        self.clock = clock
+
+    def lease(self) -> list[Message]:
+        """Claim up to ``batch`` due rows."""
+        if not self.senders:
+            return []
+        now = self.clock()
+        with self.database.session(write=True) as session:
+            rows = session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.delivered_at.is_(None),
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.kind.in_(sorted(self.senders)),
+                )
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            ).all()
+            out = []
+            for row in rows:
+                row.attempts += 1
+                row.next_attempt_at = now + LEASE
+                out.append(
+                    Message(row.id, row.kind, row.key, row.zone, dict(row.payload), row.attempts)
+                )
+            return out
+
+    def _done(self, message: Message) -> None:
+        now = self.clock()
+        with self.database.session(write=True) as session:
+            row = session.get(OutboxMessage, message.id)
+            if row is None:  # pragma: no cover - rows are never deleted
+                return
+            row.delivered_at, row.last_error = now, None
+            if row.kind == "notification":
+                # Blocks added to this digest after it was leased go to the next one.
+                sent = len(message.payload.get("blocks", []))
+                late = row.payload.get("blocks", [])[sent:]
+                row.payload = message.payload
+                session.flush()
+                if late and row.zone is not None:
+                    enqueue_digest(session, row.zone, late, now)
+
+    def _failed(self, message: Message, error: str) -> None:
+        with self.database.session(write=True) as session:
+            row = session.get(OutboxMessage, message.id)
+            if row is None:  # pragma: no cover
+                return
+            row.last_error = error[:2000]
+            row.next_attempt_at = self.clock() + backoff(message.attempts)
+
+    def run_once(self) -> tuple[int, int]:
+        """Deliver what is due now; returns (delivered, failed)."""
+        ok = failed = 0
+        for message in self.lease():
+            try:
+                self.senders[message.kind](message)
+            except Exception as exc:
+                log.warning("outbox %s (%s) failed: %s", message.key, message.attempts, exc)
+                self._failed(message, f"{type(exc).__name__}: {exc}")
+                failed += 1
+            else:
+                self._done(message)
+                ok += 1
+        return ok, failed
+
+    async def run_forever(self, interval_s: float) -> None:
+        """Poll every ``interval_s`` seconds (on a worker thread) until cancelled."""
+        while True:
+            try:
+                await asyncio.to_thread(self.run_once)
+            except Exception:
+                log.exception("outbox delivery failed")
+            await asyncio.sleep(interval_s)
+
+
+def senders_from(
+    notify_url: str | None, report_url: str | None, reports_dir: Path | None
+) -> dict[str, Sender]:
+    """The senders the settings configure."""
+    senders: dict[str, Sender] = {}
+    if notify_url:
+        senders["notification"] = webhook_sender(notify_url)
+    if report_url:
+        senders["report"] = webhook_sender(report_url)
+    elif reports_dir is not None:
+        senders["report"] = file_sender(reports_dir)
+    return senders
