@@ -53,9 +53,34 @@ def upstream() -> Iterator[int]:
     server.shutdown()
 
 
+def _image() -> bytes:
+    """A JPEG with smooth structure (PDQ quality 100)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:240, 0:320].astype(np.float32)
+    rgb = np.stack(
+        [127 + 120 * np.sin(x * f + y * g) for f, g in ((0.02, 0.01), (0.01, 0.03), (0.04, 0.02))],
+        axis=-1,
+    )
+    out = io.BytesIO()
+    Image.fromarray(rgb.astype(np.uint8)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 @pytest.fixture(scope="module")
 def bastion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with running_server(tmp_path_factory.mktemp("bastion")) as server:
+    from bastion.content import Bank, CsvDirectoryStore, Entry, hash_content
+
+    tmp = tmp_path_factory.mktemp("bastion")
+    bank = Bank("known", "pdq")
+    pdq = hash_content(_image()).value("pdq")
+    assert pdq is not None
+    bank.add(Entry(pdq, indicator_id="ind-1"))
+    CsvDirectoryStore(tmp / "banks").save(bank)
+    with running_server(tmp, BASTION_BANKS_DIR=str(tmp / "banks")) as server:
         yield server
 
 
@@ -169,6 +194,38 @@ def test_attack_in_a_header_is_blocked(nginx: tuple[str, Path]) -> None:
     base, _ = nginx
     r = httpx.get(base + "/", headers={"User-Agent": "<script>alert(document.cookie)</script>"})
     assert r.status_code == 403
+
+
+def test_url_blocked_by_content_scanning_answers_451(
+    nginx: tuple[str, Path], bastion: RunningServer
+) -> None:
+    base, _ = nginx
+    before = len(_Upstream.seen)
+    r = httpx.post(
+        f"{bastion.url}/v1/content/scan",
+        params={"url": "https://shop.example/img/bad.jpg", "zone": "shop.example"},
+        content=_image(),
+        headers={"Authorization": f"Bearer {bastion.token}"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["block"]["state"] == "active"
+    # Every worker sees the block within its refresh period (2 s by default).
+    deadline = time.monotonic() + 10
+    statuses: list[int] = []
+    while time.monotonic() < deadline:
+        statuses = [
+            httpx.get(base + "/img/bad.jpg?w=10", headers={"Host": "shop.example"}).status_code
+            for _ in range(6)
+        ]
+        if set(statuses) == {451}:
+            break
+        time.sleep(0.2)
+    assert set(statuses) == {451}, statuses
+    assert len(_Upstream.seen) == before, "a blocked URL must not reach the site"
+    # Other URLs and other zones are served; attacks still get 403.
+    assert httpx.get(base + "/img/ok.jpg", headers={"Host": "shop.example"}).status_code == 200
+    assert httpx.get(base + "/img/bad.jpg", headers={"Host": "other.example"}).status_code == 200
+    assert httpx.get(base + "/?q=<script>alert(1)</script>").status_code == 403
 
 
 def test_bastion_down_fails_open_and_says_so(tmp_path: Path, upstream: int) -> None:
