@@ -6,7 +6,7 @@ import math
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,11 @@ from bastion.service.security import Gate, require, token_from
 SCAN = Permission("content.scan")
 REVIEW = Permission("content.review")
 APPEAL = Permission("content.appeal")
+
+
+#: Largest row id the databases store (signed 64-bit); bigger ids are a 422, not a 500.
+MAX_ID = 2**63 - 1
+BlockId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -122,7 +127,7 @@ async def list_blocks(
     request: Request,
     zone: str | None = None,
     state: Annotated[str | None, Query(pattern="^(active|pending|in_review|resolved)$")] = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     principal: Principal | None = Depends(caller),  # noqa: B008
 ) -> Response:
@@ -169,7 +174,7 @@ async def _run(call: Any, *args: Any, **kwargs: Any) -> Response:
 @router.get("/blocks/{block_id}", summary="One block with its appeals")
 async def get_block(
     request: Request,
-    block_id: int,
+    block_id: BlockId,
     principal: Principal | None = Depends(caller),  # noqa: B008
 ) -> Response:
     zone = await _zone_of(request, block_id)
@@ -181,7 +186,7 @@ async def get_block(
 @router.post("/blocks/{block_id}/appeal", summary="The zone owner asks for review (-> pending)")
 async def appeal(
     request: Request,
-    block_id: int,
+    block_id: BlockId,
     body: AppealBody,
     principal: Principal | None = Depends(caller),  # noqa: B008
 ) -> Response:
@@ -194,7 +199,7 @@ async def appeal(
 @router.post("/blocks/{block_id}/review", summary="Trust & safety claims it (-> in_review)")
 async def review(
     request: Request,
-    block_id: int,
+    block_id: BlockId,
     principal: Principal | None = Depends(require(REVIEW)),  # noqa: B008
 ) -> Response:
     return await _run(_service(request).start_review, block_id, actor=_actor(principal))
@@ -206,7 +211,7 @@ async def review(
 )
 async def decision(
     request: Request,
-    block_id: int,
+    block_id: BlockId,
     body: DecisionBody,
     principal: Principal | None = Depends(require(REVIEW)),  # noqa: B008
 ) -> Response:
