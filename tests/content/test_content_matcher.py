@@ -101,6 +101,11 @@ def test_added_and_removed_hashes_take_effect_at_once() -> None:
     assert matcher.lookup("pdq", [many[5]])[0][0].distance == 0
     assert matcher.remove_hashes("b", [many[5], "f" * 64]) == 1
     assert all(m.entry.hash != many[5] for m in matcher.lookup("pdq", [many[5]])[0])
+    matcher.compact()
+    index = matcher.index("pdq")
+    assert isinstance(index, PdqLiveIndex)
+    assert index.delta_size == 0 and index.snapshot_size == len(many) - 1  # tombstone folded
+    assert len(index) == len(many) - 1
     dropped = matcher.drop_bank("b")
     assert len(dropped) == len(many) - 1
     assert matcher.lookup("pdq", [many[6]]) == [[]]

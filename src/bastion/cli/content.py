@@ -402,6 +402,7 @@ def content_scan(
         if not directory.exists():
             raise FileNotFoundError(2, f"no such file or directory: {directory}")
         matcher = Matcher(_store(banks_dir).load_all())
+        matcher.compact()
         paths = _walk(directory, all_files)
     if not any(b.enabled for b in matcher.banks):
         typer.echo(f"bastion: warning: no enabled banks in {banks_dir}", err=True)

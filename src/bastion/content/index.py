@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 import numpy as np
@@ -127,6 +127,8 @@ class _State:
 
     snapshot: MihIndex | None
     snapshot_ids: I64
+    sorted_ids: I64
+    """``snapshot_ids`` sorted, to find ids in the snapshot by binary search."""
     delta_words: U64
     delta_ids: I64
     tombstones: set[int]
@@ -154,6 +156,7 @@ class PdqLiveIndex:
         self._state = _State(
             None,
             np.empty(0, np.int64),
+            np.empty(0, np.int64),
             self._buf_words[:0],
             self._buf_ids[:0],
             set(),
@@ -177,13 +180,11 @@ class PdqLiveIndex:
             self._reserve(n + k)
             self._buf_words[n : n + k] = words
             self._buf_ids[n : n + k] = ids
-            self._state = _State(
-                s.snapshot,
-                s.snapshot_ids,
-                self._buf_words[: n + k],
-                self._buf_ids[: n + k],
-                s.tombstones,
-                s.live + k,
+            self._state = replace(
+                s,
+                delta_words=self._buf_words[: n + k],
+                delta_ids=self._buf_ids[: n + k],
+                live=s.live + k,
             )
             grown = n + k >= self.delta_limit
         if grown:
@@ -212,16 +213,11 @@ class PdqLiveIndex:
                 return
             s.tombstones.update(new)
             # ``live`` counts only ids actually present; absent ids are harmless tombstones.
-            present = int(np.isin(s.snapshot_ids, list(new)).sum())
-            present += int(np.isin(s.delta_ids, list(new)).sum())
-            self._state = _State(
-                s.snapshot,
-                s.snapshot_ids,
-                s.delta_words,
-                s.delta_ids,
-                s.tombstones,
-                s.live - present,
-            )
+            wanted = np.fromiter(new, dtype=np.int64, count=len(new))
+            at = np.searchsorted(s.sorted_ids, wanted).clip(max=max(len(s.sorted_ids) - 1, 0))
+            present = int((s.sorted_ids[at] == wanted).sum()) if len(s.sorted_ids) else 0
+            present += int(np.isin(s.delta_ids, wanted).sum())
+            self._state = replace(s, live=s.live - present)
             many = len(s.tombstones) >= self.delta_limit
         if many:
             self._maybe_compact()
@@ -239,10 +235,15 @@ class PdqLiveIndex:
                 self._compactor.start()
 
     def compact(self) -> None:
-        """Fold the delta and the tombstones into a new snapshot and swap it in."""
+        """Fold the delta and the tombstones into a new snapshot and swap it in.
+
+        Does nothing when there is nothing to fold (no delta, no tombstones).
+        """
         with self._compact_lock:
             with self._lock:
                 s0 = self._state
+                if not len(s0.delta_ids) and not s0.tombstones:
+                    return
                 dead = np.fromiter(s0.tombstones, dtype=np.int64, count=len(s0.tombstones))
             words = s0.delta_words
             ids = s0.delta_ids
@@ -253,6 +254,7 @@ class PdqLiveIndex:
                 keep = ~np.isin(ids, dead)
                 words, ids = words[keep], ids[keep]
             snapshot = MihIndex(words) if len(ids) else None
+            sorted_ids = np.sort(ids) if snapshot is not None else np.empty(0, np.int64)
             with self._lock:
                 cur = self._state
                 done = len(s0.delta_ids)
@@ -266,6 +268,7 @@ class PdqLiveIndex:
                 self._state = _State(
                     snapshot,
                     ids if snapshot is not None else np.empty(0, np.int64),
+                    sorted_ids,
                     self._buf_words[: len(rest_ids)],
                     self._buf_ids[: len(rest_ids)],
                     cur.tombstones - set(dead.tolist()),
@@ -328,5 +331,7 @@ class PdqLiveIndex:
     def nbytes(self) -> int:
         """Memory held by the current snapshot and the delta buffers, in bytes."""
         s = self._state
-        snap = s.snapshot.nbytes + s.snapshot_ids.nbytes if s.snapshot is not None else 0
+        snap = 0
+        if s.snapshot is not None:
+            snap = s.snapshot.nbytes + s.snapshot_ids.nbytes + s.sorted_ids.nbytes
         return int(snap + self._buf_words.nbytes + self._buf_ids.nbytes)

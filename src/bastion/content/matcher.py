@@ -161,6 +161,14 @@ class Matcher:
             self._index_for(bank.signal).remove(base | s for s, _ in bank.live_slots())
             return bank
 
+    def compact(self) -> None:
+        """Build every index's snapshot now (after a bulk load, before the first lookups),
+        instead of in the background while lookups brute-force a large delta."""
+        for index in list(self._indexes.values()):
+            compact = getattr(index, "compact", None)
+            if callable(compact):
+                compact()
+
     def set_enabled(self, name: str, enabled: bool) -> None:
         self.bank(name).enabled = enabled
 
