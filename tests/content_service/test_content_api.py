@@ -1,0 +1,119 @@
+"""The content endpoints over HTTP: scan, block, appeal, review, decision, with roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from kit import photo, write_banks
+
+from bastion.auth import TokenStore
+from bastion.config import load_settings
+from bastion.service.app import create_app
+from bastion.store.db import Database
+from bastion.waf.scorer import load_scorer
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    write_banks(tmp_path / "banks", [photo(1)])
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    db = Database(url)
+    db.upgrade()
+    store = TokenStore(db)
+    tokens = {
+        "ingest": store.create("edge", ["ingest"]).token,
+        "owner": store.create("shop", ["site_owner"], zones=["shop.example"]).token,
+        "other_owner": store.create("else", ["site_owner"], zones=["else.example"]).token,
+        "ts": store.create("t&s", ["trust_safety"]).token,
+        "analyst": store.create("a", ["analyst"]).token,
+    }
+    db.dispose()
+    settings = load_settings(None, database_url=url, banks_dir=tmp_path / "banks")
+    with TestClient(create_app(settings, scorer=load_scorer())) as client:
+        yield client, {k: f"Bearer {v}" for k, v in tokens.items()}
+
+
+def _h(tokens: dict[str, str], who: str) -> dict[str, str]:
+    return {"Authorization": tokens[who]}
+
+
+def test_scan_block_appeal_review_decide(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    params = {"url": "https://shop.example/img/a.jpg", "zone": "shop.example"}
+    r = client.post(
+        "/v1/content/scan", params=params, content=photo(1), headers=_h(tokens, "ingest")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["matches"] and body["block"]["state"] == "active"
+    block_id = body["block"]["id"]
+    # Clean content is hashed and not blocked.
+    r = client.post(
+        "/v1/content/scan",
+        params={**params, "url": "https://shop.example/b.jpg"},
+        content=photo(2),
+        headers=_h(tokens, "ingest"),
+    )
+    assert r.status_code == 200 and not r.json()["matches"] and r.json()["block"] is None
+
+    # Least privilege: an analyst cannot scan; another zone's owner cannot appeal.
+    assert (
+        client.post(
+            "/v1/content/scan", params=params, content=photo(1), headers=_h(tokens, "analyst")
+        ).status_code
+        == 403
+    )
+    appeal = {"statement": "this is our own product photo"}
+    r = client.post(
+        f"/v1/content/blocks/{block_id}/appeal", json=appeal, headers=_h(tokens, "other_owner")
+    )
+    assert r.status_code in (403, 404)
+    # Review before an appeal is a state error that names the state.
+    r = client.post(f"/v1/content/blocks/{block_id}/review", headers=_h(tokens, "ts"))
+    assert r.status_code == 409 and "active" in r.text
+
+    r = client.post(
+        f"/v1/content/blocks/{block_id}/appeal", json=appeal, headers=_h(tokens, "owner")
+    )
+    assert r.status_code == 200 and r.json()["state"] == "pending"
+    assert (
+        client.post(
+            f"/v1/content/blocks/{block_id}/review", headers=_h(tokens, "owner")
+        ).status_code
+        == 403
+    )
+    r = client.post(f"/v1/content/blocks/{block_id}/review", headers=_h(tokens, "ts"))
+    assert r.status_code == 200 and r.json()["state"] == "in_review"
+    r = client.post(
+        f"/v1/content/blocks/{block_id}/decision",
+        json={"decision": "resolved", "reason": "false positive"},
+        headers=_h(tokens, "ts"),
+    )
+    assert r.status_code == 200 and r.json()["state"] == "resolved"
+
+    # The owner sees its block; the other owner sees nothing.
+    mine = client.get("/v1/content/blocks", headers=_h(tokens, "owner")).json()["blocks"]
+    assert [b["id"] for b in mine] == [block_id]
+    assert (
+        client.get("/v1/content/blocks", headers=_h(tokens, "other_owner")).json()["blocks"] == []
+    )
+
+
+def test_bad_uploads_get_clear_4xx(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    params = {"url": "https://shop.example/x", "zone": "shop.example"}
+    cases = {
+        b"": 400,
+        b"GIF89a\x01\x00": 422,
+        b"just some text, not an image at all": 415,
+        photo(3)[:200]: 422,
+    }
+    for data, status in cases.items():
+        r = client.post(
+            "/v1/content/scan", params=params, content=data, headers=_h(tokens, "ingest")
+        )
+        assert r.status_code == status, (data[:20], r.status_code, r.text)
+        assert r.json()["error"]
