@@ -117,3 +117,32 @@ def test_bad_uploads_get_clear_4xx(api: tuple[TestClient, dict[str, str]]) -> No
         )
         assert r.status_code == status, (data[:20], r.status_code, r.text)
         assert r.json()["error"]
+
+
+def test_outbox_deliver_command_writes_reports(
+    api: tuple[TestClient, dict[str, str]], tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from bastion.cli import app
+
+    client, tokens = api
+    params = {"url": "https://shop.example/img/a.jpg", "zone": "shop.example"}
+    assert client.post(
+        "/v1/content/scan", params=params, content=photo(1), headers=_h(tokens, "ingest")
+    ).json()["block"]
+    env = {
+        "BASTION_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+        "BASTION_CONTENT_REPORTS_DIR": str(tmp_path / "reports"),
+    }
+    result = CliRunner().invoke(app, ["outbox", "deliver"], env=env)
+    assert result.exit_code == 0 and "delivered 1" in result.output, result.output
+    lines = [
+        json.loads(x) for f in (tmp_path / "reports").iterdir() for x in f.read_text().splitlines()
+    ]
+    assert len(lines) == 1 and lines[0]["url"] == params["url"], lines
+    assert lines[0]["key"].startswith("report:")
+    again = CliRunner().invoke(app, ["outbox", "deliver"], env=env)
+    assert "delivered 0" in again.output
