@@ -33,6 +33,8 @@ KEY_BITS: Final = 16
 BUCKETS: Final = 1 << KEY_BITS
 #: Tables 0-7 take their substring from words 0-1 and keep words 2-3; tables 8-15 the reverse.
 _GROUPS: Final = ((range(0, 8), (2, 3)), (range(8, 16), (0, 1)))
+#: Queries per internal batch.
+_CHUNK: Final = 32
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -150,6 +152,20 @@ class MihIndex:
         nq = len(queries)
         if nq == 0 or self.size == 0 or max_distance < 0:
             return _empty_result()
+        if nq > _CHUNK:
+            # Bounded batches keep the candidate arrays in cache.
+            parts = [
+                self._search(queries[i : i + _CHUNK], max_distance) for i in range(0, nq, _CHUNK)
+            ]
+            return (
+                np.concatenate([p[0] + i * _CHUNK for i, p in enumerate(parts)]),
+                np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]),
+            )
+        return self._search(queries, max_distance)
+
+    def _search(self, queries: U64, max_distance: int) -> tuple[I64, I64, npt.NDArray[np.int32]]:
+        nq = len(queries)
         masks = _probe_masks(min(max_distance // TABLES, KEY_BITS))
         qkeys = queries.view(np.uint16).reshape(nq, TABLES).astype(np.int64)
         found_q: list[I64] = []
