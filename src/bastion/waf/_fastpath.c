@@ -2324,7 +2324,8 @@ typedef struct {
     uint8_t kind; /* 'p' path, 'v' value, 'h' header, 'r' raw */
 } InputRec;
 
-/* A header of the request: its objects (borrowed from the request) and lower-cased name. */
+/* A header of the request: its objects (borrowed from the request, so valid only while
+ * extract_request runs) and lower-cased name. */
 typedef struct {
     PyObject *name, *value;
     Py_ssize_t lname, lname_len; /* into Extract.hnames */
@@ -3871,6 +3872,8 @@ static int Pipeline_init(Pipeline *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_ValueError, "sizes must be >= 0 (window sizes >= 1)");
         return -1;
     }
+    tables_free(&self->t); /* what an earlier, failed __init__ may have left */
+    cache_free(&self->cache);
     if (ensure_text_globals() < 0 || read_tables(&self->t, tables) < 0) return -1;
     if (cache_size > 0) {
         Py_ssize_t sets = (cache_size + CACHE_WAYS - 1) / CACHE_WAYS;
