@@ -463,25 +463,26 @@ __attribute__((target("avx2,f16c"))) static int to_half_exact(const float *f, ui
 }
 #endif
 
-/* Keep the table as halves when that loses nothing and a half kernel exists. */
-static int engine_try_half_table(Engine *self, int allow) {
+/* Keep the table as halves, read straight from the caller's float32 buffer, when that
+ * loses nothing and a half kernel exists (never holding a float copy as well: freeing it
+ * would not give the memory back to the system). 1 when done, 0 when not. */
+static int engine_try_half_table(Engine *self, const float *src, size_t count, int allow) {
 #if FP_X86
     if (!allow || self->hidden != 32 || !cpu_has_f16_kernel()) return 0;
-    size_t count = ((size_t)1 << self->bits) * (size_t)self->hidden;
     void *raw = PyMem_RawMalloc(count * sizeof(uint16_t) + 64);
     if (!raw) return 0; /* the float table still works */
     uint16_t *h = (uint16_t *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    if (!to_half_exact(self->emb, h, count)) {
+    if (!to_half_exact(src, h, count)) {
         PyMem_RawFree(raw);
         return 0;
     }
     self->emb16 = h;
     self->emb16_raw = raw;
-    PyMem_RawFree(self->emb);
-    self->emb = NULL;
     return 1;
 #else
     (void)self;
+    (void)src;
+    (void)count;
     (void)allow;
     return 0;
 #endif
@@ -564,20 +565,35 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
             return -1;
         }
         self->hidden = hidden;
-        size_t rows = (size_t)1 << bits;
-        self->emb = (float *)PyMem_RawMalloc(rows * (size_t)hidden * sizeof(float));
+        size_t count = ((size_t)1 << bits) * (size_t)hidden;
         self->b1 = (float *)PyMem_RawMalloc((size_t)hidden * sizeof(float));
         self->w2 = (float *)PyMem_RawMalloc((size_t)hidden * N_HEADS * sizeof(float));
-        if (!self->emb || !self->b1 || !self->w2) {
+        if (!self->b1 || !self->w2) {
             PyErr_NoMemory();
             return -1;
         }
-        if (copy_floats(emb, self->emb, (Py_ssize_t)(rows * (size_t)hidden), "emb") < 0 ||
-            copy_floats(b1, self->b1, hidden, "b1") < 0 ||
+        if (copy_floats(b1, self->b1, hidden, "b1") < 0 ||
             copy_floats(w2, self->w2, (Py_ssize_t)hidden * N_HEADS, "w2") < 0 ||
             copy_floats(b2, self->b2, N_HEADS, "b2") < 0)
             return -1;
-        engine_try_half_table(self, half);
+        Py_buffer view;
+        if (PyObject_GetBuffer(emb, &view, PyBUF_C_CONTIGUOUS) < 0) return -1;
+        if (view.len != (Py_ssize_t)(count * sizeof(float))) {
+            PyErr_Format(PyExc_ValueError, "emb: expected %zd float32 values, got %zd bytes",
+                         (Py_ssize_t)count, view.len);
+            PyBuffer_Release(&view);
+            return -1;
+        }
+        if (!engine_try_half_table(self, (const float *)view.buf, count, half)) {
+            self->emb = (float *)PyMem_RawMalloc(count * sizeof(float));
+            if (!self->emb) {
+                PyBuffer_Release(&view);
+                PyErr_NoMemory();
+                return -1;
+            }
+            memcpy(self->emb, view.buf, count * sizeof(float));
+        }
+        PyBuffer_Release(&view);
     }
     return 0;
 }
