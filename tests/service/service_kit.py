@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from bastion.auth.tokens import TokenStore
 from fastapi.testclient import TestClient
 
+from bastion.auth.tokens import TokenStore
 from bastion.config import Settings, load_settings
 from bastion.service.app import create_app
 from bastion.store.db import Database
