@@ -7,6 +7,12 @@ export PYTHONHASHSEED=0
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks fuzz
 .venv/bin/ruff format --check src tests benchmarks fuzz
 echo "== mypy"; .venv/bin/mypy
+# Test modules are imported by basename (no __init__.py in tests/): names must be unique.
+dups=$(find tests -name 'test_*.py' -printf '%f\n' | sort | uniq -d)
+if [ -n "$dups" ]; then
+  echo "test file names must be unique across tests/: $dups" >&2
+  exit 1
+fi
 echo "== pytest"
 set +e
 .venv/bin/python -m pytest "$@"
