@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bastion.scripts import features as F
 from bastion.scripts.tree import parse
@@ -116,3 +118,19 @@ def test_nested_decoding_is_bounded() -> None:
     fs = feats(code)
     nested_marks = sum(int(np.sum(ids == extra("\x02nested-code"))) for ids, _ in fs.groups)
     assert 1 <= nested_marks <= F.MAX_DECODE_DEPTH
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_featurizes(text: str) -> None:
+    for src in (text, f"var s = '{text}';", f"x = '{text}' + '{text[::-1]}'; eval(atob('{text}'))"):
+        fs = F.Featurizer().featurize(parse(src.encode("utf-8", "surrogatepass")))
+        for ids, pos in fs.groups:
+            assert len(ids) == len(pos)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), min_size=8, max_size=80))
+def test_decode_string_never_raises(s: str) -> None:
+    for cls in (None, "b64", "hex", "word", "numlist", "pct", "entity"):
+        F.decode_string(s, cls)

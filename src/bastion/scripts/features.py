@@ -25,7 +25,6 @@ import base64
 import binascii
 import contextlib
 import html
-import itertools
 import math
 import re
 import zlib
@@ -38,7 +37,6 @@ import numpy.typing as npt
 
 from bastion.scripts.tree import (
     CLOSE,
-    IDENT,
     KIND_NAMES,
     NUMBER,
     PROP,
@@ -80,7 +78,7 @@ _NUMLIST = re.compile(r"\d{2,3}(?:[,;|.: ]\d{2,3}){7,}\Z")
 _PCT = re.compile(r"%[0-9a-fA-F]{2}")
 _UPCT = re.compile(r"%u[0-9a-fA-F]{4}")
 _ENT = re.compile(r"&#x?[0-9a-fA-F]+;")
-_WORDISH = re.compile(r"[A-Za-z_$][\w$]*\Z")
+_WORDISH = re.compile(r"[A-Za-z_$][\w$]*\Z", re.ASCII)
 _SELECTOR = re.compile(r"[\w\s#.,:=>*\[\]\"'()-]+\Z")
 _URL = re.compile(r"(?:https?:)?//([A-Za-z0-9.-]+)", re.IGNORECASE)
 _JSLIKE = re.compile(
@@ -134,12 +132,12 @@ def subwords(s: str, limit: int = 24) -> list[str]:
     return list(seen)
 
 
+_FLIP = re.compile(r"(?=[a-z][A-Z]|[A-Z][a-z])")
+
+
 def _case_flips(s: str) -> int:
-    return sum(
-        1
-        for a, b in itertools.pairwise(s)
-        if a.isupper() != b.isupper() and a.isalpha() and b.isalpha()
-    )
+    """How often the letter case changes between neighbouring letters."""
+    return len(_FLIP.findall(s))
 
 
 def name_token(s: str) -> str:
@@ -211,15 +209,15 @@ def decode_string(s: str, cls: str | None = None) -> list[tuple[str, str]]:
     if cls == "hex":
         with contextlib.suppress(ValueError):
             candidates.append(("hex", bytes.fromhex(s).decode("latin-1")))
-    if cls in ("b64", "hex"):
+    if cls in ("b64", "hex") and s.isascii():
         raw = s.encode("ascii")
         padded = raw + b"=" * (-len(raw) % 4)
         for name, data in (("b64", padded), ("b64swap", padded.translate(_B64_SWAP))):
             with contextlib.suppress(binascii.Error, ValueError):
                 candidates.append((name, base64.b64decode(data, altchars=b"-_").decode("latin-1")))
     if cls == "numlist":
-        nums = re.split(r"[,;|.: ]", s)
-        candidates.append(("charcodes", "".join(chr(int(n)) for n in nums if int(n) < 0x110000)))
+        nums = [int(n) for n in re.findall(r"\d{1,7}", s)]
+        candidates.append(("charcodes", "".join(chr(n) for n in nums if n < 0x110000)))
     if cls == "pct" or _UPCT.search(s, 0, 400):
         t = _UPCT.sub(lambda m: chr(int(m.group(0)[2:], 16)), s)
         candidates.append(("pct", unquote(t, errors="replace")))
@@ -320,45 +318,51 @@ class Featurizer:
         m = len(tree.leaf_pos)
         if m == 0:
             return FeatureSet(groups, n)
-        uni = np.empty(m, dtype=np.uint64)
-        extra_ids: list[int] = []
+        uni_l: list[int] = []
+        uapp = uni_l.append
+        leaf_extra: list[int] = []  # extra ids of the leaves, in leaf order
+        lext = leaf_extra.extend
+        counts: list[int] = []  # how many of them each leaf has
+        capp = counts.append
+        extra_ids: list[int] = []  # extra ids with explicit positions (folded, decoded)
         extra_pos: list[int] = []
         nested: list[tuple[int, str]] = []
         strings: dict[str, _StringInfo] = {}
         numbers: dict[str, int] = {}
+        cache = self._name_cache
         name = self._name
         positions = tree.leaf_pos
+        regex_tok = token_hash("\x02regex")
         for i, (typ, text) in enumerate(zip(tree.leaf_type, tree.leaf_text, strict=True)):
-            if typ in (IDENT, PROP):
-                tok, sub = name(text)
-                uni[i] = tok
+            if typ <= PROP:  # IDENT, PROP
+                got = cache.get(text) or name(text)
+                uapp(got[0])
+                sub = got[1]
                 if sub:
-                    p = positions[i]
-                    extra_ids.extend(sub)
-                    extra_pos.extend([p] * len(sub))
-            elif typ in (STRING, TEMPLATE):
+                    lext(sub)
+                    capp(len(sub))
+                else:
+                    capp(0)
+            elif typ <= TEMPLATE:  # STRING, TEMPLATE
                 info = strings.get(text)
                 if info is None:
                     info = strings[text] = self._string(text)
                     if info.nested is not None:
                         nested.append((positions[i], info.nested))
-                uni[i] = info.token
-                p = positions[i]
-                extra_ids.extend(info.extras)
-                extra_pos.extend([p] * len(info.extras))
+                uapp(info.token)
+                lext(info.extras)
+                capp(len(info.extras))
             elif typ == NUMBER:
                 h = numbers.get(text)
                 if h is None:
                     h = numbers[text] = token_hash(_number_shape(text))
-                uni[i] = h
-            elif typ == REGEX:
-                uni[i] = token_hash("\x02regex")
+                uapp(h)
+                capp(0)
+            else:  # REGEX
+                uapp(regex_tok)
                 sub2 = [token_hash(w) for w in subwords(text, 16)]
-                p = positions[i]
-                extra_ids.extend(sub2)
-                extra_pos.extend([p] * len(sub2))
-            else:
-                uni[i] = 0
+                lext(sub2)
+                capp(len(sub2))
         for p, text in _folded_strings(tree):
             info = strings.get(text)
             if info is None:
@@ -378,11 +382,15 @@ class Featurizer:
             if len(text) >= 32 and _JSLIKE.search(text):
                 nested.append((p, text))
         pos = np.asarray(positions, dtype=np.int64)
+        uni = np.asarray(uni_l, dtype=np.uint64)
         groups.append((_mix(GROUP_UNI, uni), pos))
         if m >= 2:
             groups.append((_mix(GROUP_BI, _pair(uni[:-1], uni[1:])), pos[1:]))
         prev_kind = kinds[np.maximum(pos - 1, 0)]
         groups.append((_mix(GROUP_CTX, _pair(uni, prev_kind)), pos))
+        if leaf_extra:
+            epos = np.repeat(pos, np.asarray(counts, dtype=np.int64))
+            groups.append((_mix(GROUP_EXTRA, np.asarray(leaf_extra, dtype=np.uint64)), epos))
         if extra_ids:
             ep = np.asarray(extra_pos, dtype=np.int64)
             order = np.argsort(ep, kind="stable")
@@ -441,6 +449,8 @@ _PLUS = KIND_NAMES.index("'+")
 _SAFE_REGEX = re.compile(r"(?:[\w\s,.|@#%&!~:;<>=-]|\\[\W\w]|\[[^\]\\]{1,20}\])+\Z")
 #: Folded strings longer than this are cut (a string built up by concatenation).
 MAX_FOLDED_CHARS = 1 << 16
+#: Characters of string literals the script's own literal substitutions are replayed on.
+MAX_SUBSTITUTED_CHARS = 1 << 22
 
 
 def _folded_strings(tree: ScriptTree) -> list[tuple[int, str]]:
@@ -463,7 +473,7 @@ def _folded_strings(tree: ScriptTree) -> list[tuple[int, str]]:
             continue
         j = i + 1
         joined = False
-        if types[j] == STRING:
+        if types[j] == STRING and pos[j] - pos[i] <= 8:
             between = kinds[pos[i] + 1 : pos[j]]
             joined = between.count(_PLUS) == 1 and all(k in (_PLUS, CLOSE) for k in between)
         if joined:
@@ -477,23 +487,46 @@ def _folded_strings(tree: ScriptTree) -> list[tuple[int, str]]:
             run = []
     if run:
         out.append((start, "".join(run)[:MAX_FOLDED_CHARS]))
+    # Literal substitutions the script applies (``.replace(/junk/g, "%")``,
+    # ``.split("junk").join("%")``), then applied to every long string that has the pattern.
+    subs: list[tuple[re.Pattern[str] | str, str]] = []
     for i in range(1, n - 2):
-        if types[i] != PROP or types[i - 1] != STRING:
+        if types[i] != PROP:
             continue
-        if texts[i] == "replace" and types[i + 1] == REGEX and types[i + 2] == STRING:
-            pattern = texts[i + 1]
-            if len(pattern) <= 40 and _SAFE_REGEX.match(pattern):
-                with contextlib.suppress(re.error, ValueError):
-                    out.append(
-                        (pos[i - 1], re.sub(pattern, texts[i + 2].replace("\\", ""), texts[i - 1]))
-                    )
-        elif (
-            texts[i] == "split"
-            and i + 3 < n
-            and types[i + 1] == STRING
-            and texts[i + 2] == "join"
-            and types[i + 3] == STRING
-            and texts[i + 1]
-        ):
-            out.append((pos[i - 1], texts[i + 3].join(texts[i - 1].split(texts[i + 1]))))
+        if texts[i] == "replace" and types[i + 2] == STRING:
+            if (
+                types[i + 1] == REGEX
+                and len(texts[i + 1]) <= 40
+                and _SAFE_REGEX.match(texts[i + 1])
+            ):
+                with contextlib.suppress(re.error):
+                    subs.append((re.compile(texts[i + 1]), texts[i + 2]))
+            elif types[i + 1] == STRING and texts[i + 1]:
+                subs.append((texts[i + 1], texts[i + 2]))
+        elif texts[i] == "split" and types[i + 1] == STRING and texts[i + 1]:
+            glue = (
+                texts[i + 3]
+                if i + 3 < n and texts[i + 2] == "join" and types[i + 3] == STRING
+                else ""
+            )
+            subs.append((texts[i + 1], glue))
+        if len(subs) >= 8:
+            break
+    if subs:
+        budget = MAX_SUBSTITUTED_CHARS
+        for i in range(n):
+            if types[i] != STRING or len(texts[i]) < 16:
+                continue
+            text = texts[i][:MAX_FOLDED_CHARS]
+            budget -= len(text) * len(subs)
+            if budget < 0:
+                break
+            for pat, repl in subs:
+                if isinstance(pat, str):
+                    if pat in text:
+                        text = text.replace(pat, repl)
+                else:
+                    text = pat.sub(lambda _m, r=repl: r, text)  # type: ignore[misc]
+            if text != texts[i]:
+                out.append((pos[i], text))
     return out

@@ -30,7 +30,7 @@ FloatArray = npt.NDArray[np.float32]
 
 HEADS: tuple[str, ...] = ("magecart", "cryptomining", "malware", "malicious")
 #: Version of the tree+featurizer contract; bump when either changes its output.
-FEATURIZER_VERSION = "js-feat-2"
+FEATURIZER_VERSION = "js-feat-3"
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "scripts-model.npz"
 #: Feature ids gathered at once (bounds the temporary memory of one forward pass).
 GATHER_CHUNK = 1 << 20
@@ -130,11 +130,12 @@ def half_window_sums(
             if len(ids) == 0:
                 continue
             # Positions are sorted, so each half is a contiguous run.
-            starts = np.flatnonzero(np.r_[True, half[1:] != half[:-1]])
+            starts = np.flatnonzero(half[1:] != half[:-1]) + 1
+            starts = np.concatenate(([0], starts))
             seg = np.add.reduceat(emb[ids], starts, axis=0, dtype=np.float32)
             which = half[starts]
             sums[which] += seg
-            counts[which] += np.diff(np.r_[starts, len(ids)]).astype(np.float32)
+            counts[which] += np.diff(np.append(starts, len(ids))).astype(np.float32)
     return sums, counts
 
 
@@ -162,6 +163,8 @@ class Model:
             )
         self.weights = weights
         self.version = version
+        # float16 on disk, float32 in memory: the gather-and-sum is then a plain float32 pass.
+        self._emb = np.ascontiguousarray(weights.emb, dtype=np.float32)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Model:
@@ -175,7 +178,7 @@ class Model:
     def window_logits(self, fs: F.FeatureSet) -> FloatArray:
         """Logits (windows, heads) of one script."""
         w = self.weights
-        x = window_inputs(*half_window_sums(fs, w.emb))
+        x = window_inputs(*half_window_sums(fs, self._emb))
         h = np.maximum(x + w.b1, 0.0)
         out: FloatArray = (h @ w.w2.T + w.b2).astype(np.float32)
         return out

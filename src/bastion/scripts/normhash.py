@@ -169,8 +169,8 @@ def normalized_hash(tree: ScriptTree) -> str:
             add(v)
         else:
             add(text)
-    h = hashlib.blake2b(digest_size=16, person=b"bastion-js-ast1")
+    h = hashlib.sha256(b"bastion-js-ast1\0")
     h.update(array("H", tree.kinds).tobytes())
     h.update(b"\xff\xff\xff\xff")
     h.update("\x00".join(values).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+    return h.hexdigest()[:32]

@@ -8,6 +8,8 @@ seen before costs a hash and a dictionary look-up), one keyed by the normalized-
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -32,20 +34,38 @@ __all__ = ["ScriptScorer", "SourceError", "load_scorer"]
 _EMPTY_HASH = "0" * 32
 
 
+#: Keying the raw-bytes cache by Python's keyed SipHash (plus the length) is several times
+#: cheaper than a cryptographic digest. Its key is random per process, so nobody can craft
+#: a script that collides with a cached one; when the key is pinned (PYTHONHASHSEED set),
+#: the cache falls back to SHA-256.
+_SIPHASH_KEYS = sys.flags.hash_randomization != 0 and os.environ.get("PYTHONHASHSEED") in (
+    None,
+    "",
+    "random",
+)
+
+
+def raw_key(data: bytes) -> tuple[int, int] | bytes:
+    """Cache key of a script's raw bytes."""
+    if _SIPHASH_KEYS:
+        return (hash(data), len(data))
+    return hashlib.sha256(data).digest()
+
+
 class _Lru:
     def __init__(self, size: int) -> None:
         self.size = size
-        self.data: OrderedDict[bytes | str, ScriptResult] = OrderedDict()
+        self.data: OrderedDict[object, ScriptResult] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: bytes | str) -> ScriptResult | None:
+    def get(self, key: object) -> ScriptResult | None:
         with self.lock:
             r = self.data.get(key)
             if r is not None:
                 self.data.move_to_end(key)
             return r
 
-    def put(self, key: bytes | str, value: ScriptResult) -> None:
+    def put(self, key: object, value: ScriptResult) -> None:
         if self.size <= 0:
             return
         with self.lock:
@@ -69,7 +89,7 @@ class ScriptScorer:
 
     def scan(self, data: bytes) -> ScriptResult:
         """Verdict on one file's bytes (JavaScript or HTML). Raises :class:`SourceError`."""
-        key = hashlib.blake2b(data, digest_size=16).digest()
+        key = raw_key(data)
         hit = self._raw.get(key)
         if hit is not None:
             return hit

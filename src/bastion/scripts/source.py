@@ -16,7 +16,7 @@ from dataclasses import dataclass
 #: Files larger than this are refused outright (they are not scripts a page loads).
 MAX_FILE_BYTES = 256 * 1024 * 1024
 #: At most this many bytes are parsed: the first ``HEAD_BYTES`` and the last ``TAIL_BYTES``.
-HEAD_BYTES = 3 * 1024 * 1024
+HEAD_BYTES = 2 * 1024 * 1024
 TAIL_BYTES = 1024 * 1024
 
 

@@ -162,9 +162,17 @@ def cookie_consent(rng: random.Random) -> str:
 
 def generate(rng: random.Random) -> str:
     """One generated benign snippet."""
-    return rng.choice(
-        [card_formatter, checkout_submit, tokenize_with_sdk, analytics, newsletter, cookie_consent]
-    )(rng)
+    makers = [
+        card_formatter,
+        checkout_submit,
+        tokenize_with_sdk,
+        analytics,
+        newsletter,
+        cookie_consent,
+        data_module,
+        data_module,
+    ]
+    return rng.choice(makers)(rng)
 
 
 CDN_SCRIPTS = [
@@ -193,3 +201,101 @@ def html_page(rng: random.Random, scripts: list[str]) -> str:
         '<div id="app"><form id="checkout-form"><input name="email"><button type="submit">Go</button></form></div>\n'
         f"{inline}</body>\n</html>\n"
     )
+
+
+def _rand_b64(rng: random.Random, n: int) -> str:
+    import base64
+
+    return base64.b64encode(bytes(rng.getrandbits(8) for _ in range(n))).decode()
+
+
+def data_module(rng: random.Random) -> str:
+    """Data-heavy library files: icon maps, embedded images/fonts/wasm, lookup tables.
+
+    Benign bundles are full of encoded blobs (base64 images and WebAssembly, hex
+    tables, precomputed numbers); without these the model would take any blob for an
+    obfuscated payload.
+    """
+    kind = rng.randint(0, 6)
+    if kind == 0:
+        names = [
+            "arrow-left",
+            "arrow-right",
+            "close",
+            "menu",
+            "search",
+            "user",
+            "cart",
+            "heart",
+            "star",
+            "home",
+            "settings",
+            "bell",
+            "mail",
+            "lock",
+            "unlock",
+            "edit",
+            "trash",
+        ]
+        entries = ",\n".join(
+            f'  \'{n}-{k}\': \'<svg width="24" height="24" viewBox="0 0 24 24"><path d="M'
+            + " ".join(
+                f"{rng.uniform(0, 24):.2f} {rng.uniform(0, 24):.2f}"
+                for _ in range(rng.randint(6, 30))
+            )
+            + 'Z" fill-rule="evenodd"/></svg>\''
+            for k in range(rng.randint(5, 40))
+            for n in [rng.choice(names)]
+        )
+        return f"tinymce.IconManager.add('default', {{\n  icons: {{\n{entries}\n  }}\n}});"
+    if kind == 1:
+        mime = rng.choice(
+            ["image/png", "image/gif", "font/woff2", "image/jpeg", "application/wasm"]
+        )
+        blob = _rand_b64(rng, rng.randint(200, 6000))
+        return (
+            f"var DATA = 'data:{mime};base64,{blob}';\n"
+            "export function load() {\n  var img = new Image();\n  img.src = DATA;\n  return img;\n}"
+        )
+    if kind == 2:
+        blob = _rand_b64(rng, rng.randint(1000, 20000))
+        return (
+            f"var wasmB64 = '{blob}';\n"
+            "function decode(b64) { var s = atob(b64), out = new Uint8Array(s.length);"
+            " for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i); return out; }\n"
+            "export async function init() {\n  const { instance } = await WebAssembly.instantiate(decode(wasmB64), {});\n"
+            "  return instance.exports;\n}"
+        )
+    if kind == 3:
+        rows = ",\n".join(
+            "    ['" + "', '".join(f"{rng.getrandbits(256):064x}" for _ in range(2)) + "']"
+            for _ in range(rng.randint(10, 120))
+        )
+        return f"module.exports = {{\n  doubles: {{\n    step: 4,\n    points: [\n{rows}\n    ]\n  }}\n}};"
+    if kind == 4:
+        nums = ",".join(str(rng.randint(0, 255)) for _ in range(rng.randint(200, 4000)))
+        return f"export const TABLE = new Uint8Array([{nums}]);\nexport const SIZE = TABLE.length;"
+    if kind == 5:
+        words = [
+            "Save",
+            "Cancel",
+            "Delete",
+            "Are you sure?",
+            "Loading…",
+            "Card number",
+            "Expiry date",
+            "Security code",
+            "Pay now",
+            "Billing address",
+            "Checkout",
+            "Order total",
+            "Email",
+        ]
+        langs = rng.sample(["de", "fr", "es", "it", "nl", "pt", "ja", "zh", "ru", "pl", "sv"], 3)
+        body = ",\n".join(
+            f"  {lang}: {{ " + ", ".join(f"'{w}': '{w[::-1]}'" for w in rng.sample(words, 8)) + " }"
+            for lang in langs
+        )
+        return f"export default {{\n{body}\n}};"
+    chars = "".join(chr(rng.randint(0x1F300, 0x1F64F)) for _ in range(rng.randint(50, 400)))
+    return f"var EMOJI = '{chars}';\nexport function list() {{ return Array.from(EMOJI); }}"

@@ -64,14 +64,15 @@ class CorpusConfig:
     miners_injected: int = 300
     malware: int = 600
     malware_injected: int = 300
-    benign_generated: int = 900
+    benign_generated: int = 1400
     html_pages: int = 400
     benign_obfuscated: int = 1200
     benign_minified: int = 400
-    benign_wrapped: int = 300
+    benign_wrapped: int = 500
+    malicious_wrapped_per_label: int = 400
     malicious_variants_per_sample: int = 3
     malware_variant_samples: int = 400
-    generated_variants: int = 1500
+    generated_variants: int = 1600
     variant_max_chars: int = 60_000
     use_js_tools: bool = True
 
@@ -187,6 +188,11 @@ def build(shared_js: Path, config: CorpusConfig, log: Log = lambda m: None) -> C
         )
         corpus.add(it)
         libs.append(it)
+    if not libs:
+        raise RuntimeError(
+            f"no benign npm files under {benign_root()}: fetch them with "
+            "`bastion scripts train --fetch-benign` (npm pack, no install scripts)"
+        )
     log(f"benign npm files: {len(libs)} from {len({i.group for i in libs})} packages")
     hosts = [it for it in libs if 2_000 <= len(it.text) <= 100_000]
 
@@ -267,19 +273,24 @@ def _add_variants(
             parents.append(it)
     generated = [it for it in corpus.items if it.origin in ("generated", "injected")]
     generated = [it for it in generated if len(it.text) <= config.variant_max_chars]
-    for it in rng.sample(generated, min(config.generated_variants, len(generated))):
-        jobs.append((_js_text(it), rng.choice((*obf_modes, "minify")), rng.randint(1, 10_000)))
-        parents.append(it)
+    # The same number per label, so no transform becomes the mark of one class.
+    per_label = config.generated_variants // len(LABELS)
+    for label in LABELS:
+        pool = [it for it in generated if it.label == label]
+        for it in rng.sample(pool, min(per_label, len(pool))):
+            jobs.append((_js_text(it), rng.choice((*obf_modes, "minify")), rng.randint(1, 10_000)))
+            parents.append(it)
 
     # Hand-rolled wrappers: decodable ones on everything, the cipher on malicious only.
     wrap_pool = [it for it in small_libs if len(it.text) <= 30_000]
     for it in rng.sample(wrap_pool, min(config.benign_wrapped, len(wrap_pool))):
         enc = rng.choice(encoders.DECODABLE)
         wrapped.append(_variant(it, enc(_js_text(it), rng), "wrap:" + enc.__name__))
-    mal_pool = [it for it in corpus.items if it.label != "benign" and len(it.text) <= 30_000]
-    for it in rng.sample(mal_pool, min(1200, len(mal_pool))):
-        enc = rng.choice((*encoders.DECODABLE, encoders.cipher, encoders.cipher))
-        wrapped.append(_variant(it, enc(_js_text(it), rng), "wrap:" + enc.__name__))
+    for label in LABELS[1:]:
+        mal_pool = [it for it in corpus.items if it.label == label and len(it.text) <= 30_000]
+        for it in rng.sample(mal_pool, min(config.malicious_wrapped_per_label, len(mal_pool))):
+            enc = rng.choice((*encoders.DECODABLE, encoders.cipher, encoders.cipher))
+            wrapped.append(_variant(it, enc(_js_text(it), rng), "wrap:" + enc.__name__))
     for w in wrapped:
         corpus.add(w)
     log(f"hand-wrapped variants: {len(wrapped)}")

@@ -16,6 +16,7 @@ import base64
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 
 _WORD = re.compile(r"\b\w+\b")
 _B62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -112,4 +113,27 @@ def cipher(code: str, rng: random.Random) -> str:
     )
 
 
-DECODABLE = (eval_atob, charcodes, hex_escape, percent, packer)
+def junk_split(code: str, rng: random.Random) -> str:
+    """Percent-encoded text with a junk separator removed at run time (exploit-kit style)."""
+    junk = "".join(
+        rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        for _ in range(rng.randint(4, 16))
+    )
+    body = junk.join(f"{ord(c):02x}" if ord(c) < 256 else "3f" for c in code)
+    var = rng.choice(["s", "p", "dat", "x" + junk[:3].lower()])
+    sink = rng.choice(["eval", "document.write", "new Function"])
+    call = "()" if sink == "new Function" else ""
+    if rng.random() < 0.5:
+        return f"var {var} = {_js_str(junk + body)};\n{sink}(unescape({var}.split({_js_str(junk)}).join('%'))){call};"
+    return f"var {var} = {_js_str(junk + body)};\n{sink}(unescape({var}.replace(/{junk}/g, '%'))){call};"
+
+
+#: Wrappers whose payload the featurizer can read back (applied to every label).
+DECODABLE: tuple[Callable[[str, random.Random], str], ...] = (
+    eval_atob,
+    charcodes,
+    hex_escape,
+    percent,
+    packer,
+    junk_split,
+)

@@ -117,3 +117,12 @@ def test_training_bags_reproduce_the_inference_forward_pass() -> None:
     for n, t in enumerate(texts):
         want = model.logits(F.Featurizer().featurize(parse(t)))
         np.testing.assert_allclose(got[n], want, rtol=1e-4, atol=1e-3)
+
+
+def test_nearest_version_stays_in_the_major() -> None:
+    from bastion.scripts.datagen.npmfetch import nearest_version
+
+    versions = ["5.0.0-beta4", "5.1.0", "5.2.1", "5.3.0", "4.9.9", "6.0.0"]
+    assert nearest_version("5.2.0", versions) == "5.2.1"
+    assert nearest_version("5.9.0", versions) == "5.3.0"
+    assert nearest_version("7.0.0", versions) is None
