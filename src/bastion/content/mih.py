@@ -33,8 +33,9 @@ KEY_BITS: Final = 16
 BUCKETS: Final = 1 << KEY_BITS
 #: Tables 0-7 take their substring from words 0-1 and keep words 2-3; tables 8-15 the reverse.
 _GROUPS: Final = ((range(0, 8), (2, 3)), (range(8, 16), (0, 1)))
-#: Queries per internal batch.
+#: Most queries per internal batch, and the candidates a batch aims at.
 _CHUNK: Final = 32
+_CANDIDATES_PER_BATCH: Final = 65_536
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -152,13 +153,16 @@ class MihIndex:
         nq = len(queries)
         if nq == 0 or self.size == 0 or max_distance < 0:
             return _empty_result()
-        if nq > _CHUNK:
-            # Bounded batches keep the candidate arrays in cache.
+        # Batches sized to keep the candidate arrays in cache (about 64k candidates).
+        radius = min(max_distance // TABLES, KEY_BITS)
+        per_query = TABLES * _probe_masks(radius).size * self.size / BUCKETS
+        chunk = int(max(1, min(_CHUNK, _CANDIDATES_PER_BATCH // max(per_query, 1.0))))
+        if nq > chunk:
             parts = [
-                self._search(queries[i : i + _CHUNK], max_distance) for i in range(0, nq, _CHUNK)
+                self._search(queries[i : i + chunk], max_distance) for i in range(0, nq, chunk)
             ]
             return (
-                np.concatenate([p[0] + i * _CHUNK for i, p in enumerate(parts)]),
+                np.concatenate([p[0] + i * chunk for i, p in enumerate(parts)]),
                 np.concatenate([p[1] for p in parts]),
                 np.concatenate([p[2] for p in parts]),
             )
