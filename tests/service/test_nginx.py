@@ -200,7 +200,6 @@ def test_url_blocked_by_content_scanning_answers_451(
     nginx: tuple[str, Path], bastion: RunningServer
 ) -> None:
     base, _ = nginx
-    before = len(_Upstream.seen)
     r = httpx.post(
         f"{bastion.url}/v1/content/scan",
         params={"url": "https://shop.example/img/bad.jpg", "zone": "shop.example"},
@@ -221,6 +220,11 @@ def test_url_blocked_by_content_scanning_answers_451(
             break
         time.sleep(0.2)
     assert set(statuses) == {451}, statuses
+    # Once every worker has the block, the URL never reaches the site.
+    before = len(_Upstream.seen)
+    for _ in range(10):
+        got = httpx.get(base + "/img/bad.jpg", headers={"Host": "shop.example"})
+        assert got.status_code == 451
     assert len(_Upstream.seen) == before, "a blocked URL must not reach the site"
     # Other URLs and other zones are served; attacks still get 403.
     assert httpx.get(base + "/img/ok.jpg", headers={"Host": "shop.example"}).status_code == 200
