@@ -8,6 +8,7 @@ from bastion import __version__
 from bastion.cli._common import default_shared_root, fail_cleanly
 from bastion.cli.content import content_app
 from bastion.cli.outbox import outbox_app
+from bastion.cli.scripts import scripts_app
 from bastion.cli.serve import serve
 from bastion.cli.tokens import db_app, token_app
 from bastion.cli.waf import waf_app
@@ -21,6 +22,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(scripts_app, name="scripts")
 
 
 @app.command()
