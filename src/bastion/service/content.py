@@ -48,8 +48,6 @@ from bastion.store.content_models import (
 )
 from bastion.store.db import Database
 
-#: Block states in which the edge answers 451.
-BLOCKING_STATES: Final = frozenset({"active", "pending", "in_review"})
 _RETRIES: Final = 3
 
 
