@@ -35,6 +35,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade "pip>=24" "setuptools>=77,<90" wheel
   # torch 2.13.0 CPU: the only build this project supports (see README).
   .venv/bin/python -m pip install -q -c constraints.txt "torch==2.13.0"
+  # pdqhash ships as an sdist whose setup imports numpy and Cython; with
+  # --no-build-isolation below they must be installed first.
+  .venv/bin/python -m pip install -q -c constraints.txt numpy cython
   .venv/bin/python -m pip install -q -c constraints.txt --no-build-isolation -e ".[dev]"
   echo "$want" > "$stamp"
 fi

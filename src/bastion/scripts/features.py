@@ -260,6 +260,9 @@ class Featurizer:
         self._name_cache: dict[str, tuple[int, tuple[int, ...]]] = {}
         self._word_class = (token_hash("\x02str:short:word"), token_hash("\x02str:long:word"))
         self._folded = token_hash("\x02folded")
+        self._obf_tokens = np.asarray(
+            [token_hash(t) for t in ("\x01obf:hex", "\x01obf:mix", "\x01obf:case")], np.uint64
+        )
 
     def _name(self, s: str) -> tuple[int, tuple[int, ...]]:
         got = self._name_cache.get(s)
@@ -302,6 +305,38 @@ class Featurizer:
             nested = s  # code kept in a plain string (eval, document.write, Function)
         tok = token_hash(f"\x02strtok:{cls}") if n > 64 else token_hash(s.lower())
         return _StringInfo(tok, extras, nested)
+
+    def _half_stats(
+        self, tree: ScriptTree, pos: PosArray, uni: npt.NDArray[np.uint64], n: int
+    ) -> tuple[IdArray, PosArray]:
+        """Bucketed statistics of each half-window, as tokens at the half's first position.
+
+        Share of machine-made names among the leaves, share of the text inside string
+        literals, longest string, and leaves per position: what hand-rolled obfuscation
+        changes, in a form that does not depend on any one family's spelling.
+        """
+        nhalf = max(1, -(-n // HALF_WINDOW))
+        half = np.minimum(pos // HALF_WINDOW, nhalf - 1)
+        leaves = np.bincount(half, minlength=nhalf).astype(np.float64)
+        obf = np.bincount(half, weights=np.isin(uni, self._obf_tokens), minlength=nhalf)
+        types = np.asarray(tree.leaf_type, dtype=np.int8)
+        lengths = np.fromiter(map(len, tree.leaf_text), dtype=np.int64, count=len(types))
+        lengths = np.where(types == STRING, lengths, 0)
+        strchars = np.bincount(half, weights=lengths, minlength=nhalf)
+        longest = np.zeros(nhalf, np.int64)
+        np.maximum.at(longest, half, lengths)
+        span = np.minimum(HALF_WINDOW, n - np.arange(nhalf) * HALF_WINDOW).clip(min=1)
+        out: list[int] = []
+        for h in range(nhalf):
+            nl = max(leaves[h], 1.0)
+            out.append(token_hash(f"\x03obf:{min(int(10 * obf[h] / nl), 9)}"))
+            frac = strchars[h] / (strchars[h] + 4.0 * span[h])
+            out.append(token_hash(f"\x03strfrac:{min(int(10 * frac), 9)}"))
+            out.append(token_hash(f"\x03maxstr:{_len_bucket(int(longest[h]))}"))
+            out.append(token_hash(f"\x03leafdens:{min(int(10 * leaves[h] / span[h]), 9)}"))
+        ids = _mix(GROUP_EXTRA, np.asarray(out, dtype=np.uint64))
+        starts = np.repeat(np.arange(nhalf, dtype=np.int64) * HALF_WINDOW, 4)
+        return ids, np.minimum(starts, max(n - 1, 0))
 
     def featurize(
         self, tree: ScriptTree, *, depth: int = 0, budget: list[int] | None = None
@@ -396,6 +431,7 @@ class Featurizer:
             order = np.argsort(ep, kind="stable")
             ids = np.asarray(extra_ids, dtype=np.uint64)[order]
             groups.append((_mix(GROUP_EXTRA, ids), ep[order]))
+        groups.append(self._half_stats(tree, pos, uni, n))
         if depth < MAX_DECODE_DEPTH:
             for p, text in nested:
                 data = text.encode("utf-8", "surrogatepass")

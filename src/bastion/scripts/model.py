@@ -2,11 +2,13 @@
 
 Network: the features of a window of the syntax tree (two consecutive halves of
 ``HALF_WINDOW`` positions) are pooled as ``sum(emb[f]) / sqrt(count)``; one hidden ReLU
-layer; four sigmoid heads ``magecart, cryptomining, malware, malicious``. A script's
-logit per head is the maximum over its windows, so a skimmer appended to a large
-library is judged on the windows that hold it (multiple-instance pooling, the same in
-training). Logits become probabilities through a per-head monotone piecewise-linear
-calibration map.
+layer; four heads ``magecart, cryptomining, malware, malicious``. A script's logit per
+head is the maximum over its windows, so a skimmer appended to a large library is
+judged on the windows that hold it (multiple-instance pooling, the same in training).
+The ``malicious`` head (sigmoid, trained against everything) becomes a probability
+through a monotone piecewise-linear calibration map; the three class heads (trained as
+a softmax on malicious scripts only) keep their logits (identity map) and only name the
+kind of malicious script.
 
 The artifact is one ``.npz`` file; its version id is a hash of its bytes.
 """
@@ -30,7 +32,7 @@ FloatArray = npt.NDArray[np.float32]
 
 HEADS: tuple[str, ...] = ("magecart", "cryptomining", "malware", "malicious")
 #: Version of the tree+featurizer contract; bump when either changes its output.
-FEATURIZER_VERSION = "js-feat-3"
+FEATURIZER_VERSION = "js-feat-4"
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "scripts-model.npz"
 #: Feature ids gathered at once (bounds the temporary memory of one forward pass).
 GATHER_CHUNK = 1 << 20
@@ -68,7 +70,7 @@ class ModelWeights:
         return int(self.emb.shape[1])
 
     def calibrate(self, logits: FloatArray) -> npt.NDArray[np.float64]:
-        """Calibrated probabilities for an (n, heads) logit array."""
+        """Calibrated outputs for an (n, heads) logit array (see the module docstring)."""
         out = np.empty(logits.shape, dtype=np.float64)
         for h in range(len(HEADS)):
             out[:, h] = np.interp(logits[:, h], self.calib_x[h], self.calib_y[h])

@@ -117,6 +117,18 @@ class ScriptScorer:
         return self.scan(data)
 
 
+def class_shares(values: np.typing.NDArray[np.float64]) -> np.typing.NDArray[np.float64]:
+    """Which malicious class: a softmax over the class heads.
+
+    ``values`` is the calibrated output in ``HEADS`` order; the class heads' calibration
+    is the identity, so their entries are logits.
+    """
+    z = np.asarray([values[HEADS.index(c)] for c in MALICIOUS_CLASSES], np.float64)
+    e = np.exp(z - z.max())
+    out: np.typing.NDArray[np.float64] = e / e.sum()
+    return out
+
+
 def verdict(
     probs: np.typing.NDArray[np.float64], ast_hash: str, container: str, truncated: bool
 ) -> ScriptResult:
@@ -124,13 +136,12 @@ def verdict(
 
     ``js_integrity`` comes from the ``malicious`` head alone (its calibration is what
     the false-positive budget is spent on); the class heads only say which kind of
-    malicious it is: each class score is ``js_integrity``'s probability times the
-    class's share of the class heads, so ``js_integrity`` is never above a class score
+    malicious it is (:func:`class_shares`): each class score is ``js_integrity``'s
+    probability times the class's share, so ``js_integrity`` is never above a class score
     and the class is ``benign`` exactly when ``js_integrity`` is above 50.
     """
     p_mal = float(probs[HEADS.index("malicious")])
-    shares = np.array([max(float(probs[HEADS.index(c)]), 1e-6) for c in MALICIOUS_CLASSES])
-    shares /= shares.sum()
+    shares = class_shares(probs)
     integrity = probability_to_score(p_mal)
     cls: ScriptClass = "benign"
     if integrity <= LIKELY_MALICIOUS_MAX:

@@ -50,6 +50,8 @@ class TrainConfig:
     #: Extra passes per epoch over real magecart / cryptomining scripts and their variants.
     rare_repeats: int = 8
     generated_weight: float = 0.7
+    #: Weight of the class (kind) loss relative to the detection loss.
+    class_weight: float = 0.5
     benign_weight: float = 2.0
     #: Held-out benign false-positive rate at which ``js_integrity`` crosses 50.
     fp_target: float = 0.003
@@ -192,6 +194,7 @@ def fit(
         opt, max_lr=config.lr, total_steps=steps_total, pct_start=0.1
     )
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    ce = torch.nn.CrossEntropyLoss(reduction="none")
     step = 0
     for epoch in range(config.epochs):
         order = np.concatenate([train_idx, np.tile(rare, config.rare_repeats)])
@@ -205,7 +208,15 @@ def fit(
             batch = _Batch(torch, bags, idx, config.feature_dropout, rng)
             logits = net(batch)
             it = torch.from_numpy(idx)
-            loss = (bce(logits, y_all[it]).sum(dim=1) * w_all[it]).mean()
+            y = y_all[it]
+            # Detection: the malicious head against everything. Kind: a softmax over the
+            # class heads, on malicious scripts only (it never has to reject benign code).
+            det = bce(logits[:, 3], y[:, 3])
+            mal = y[:, 3] > 0
+            kind = torch.zeros_like(det)
+            if bool(mal.any()):
+                kind[mal] = ce(logits[mal, :3], y[mal, :3].argmax(dim=1))
+            loss = ((det + config.class_weight * kind) * w_all[it]).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -272,16 +283,15 @@ def calibration_knots(benign_logits: FloatArray, fp_target: float) -> tuple[Floa
 def calibrate_from(
     benign_logits: FloatArray, config: TrainConfig
 ) -> tuple[list[FloatArray], list[FloatArray]]:
-    """Knots per head: the ``malicious`` head anchored on held-out benign scripts, the
-    class heads a plain sigmoid (they only rank the malicious classes)."""
-    grid = np.linspace(-12.0, 12.0, 49).astype(np.float32)
-    sigmoid = (1.0 / (1.0 + np.exp(-grid.astype(np.float64)))).astype(np.float32)
+    """Knots per head: the ``malicious`` head anchored on held-out benign scripts; the
+    class heads the identity (their logits only feed the softmax that names the class)."""
+    ident = np.array([-1e4, 1e4], np.float32)
     cx, cy = [], []
     for h in range(len(HEADS)):
         if HEADS[h] == "malicious":
             x, y = calibration_knots(benign_logits[:, h], config.fp_target)
         else:
-            x, y = grid, sigmoid
+            x, y = ident, ident
         cx.append(x)
         cy.append(y)
     return cx, cy

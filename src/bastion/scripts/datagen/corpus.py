@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bastion.scripts.datagen import benign, encoders, inject, jstools, malware, miners, skimmers
+from bastion.scripts.datagen.lite_obf import lite_obfuscate
 from bastion.scripts.source import extract_html_scripts, is_html
 
 Log = Callable[[str], None]
@@ -65,6 +66,11 @@ class CorpusConfig:
     malware: int = 600
     malware_injected: int = 300
     benign_generated: int = 1400
+    #: Share of generated malicious scripts passed through the light (hand-rolled style)
+    #: obfuscator, and of generated benign ones: random-case names, split strings and junk
+    #: statements are rare in legitimate code, common in droppers and kits.
+    lite_obfuscated: float = 0.45
+    lite_obfuscated_benign: float = 0.1
     html_pages: int = 400
     benign_obfuscated: int = 1200
     benign_minified: int = 400
@@ -196,17 +202,23 @@ def build(shared_js: Path, config: CorpusConfig, log: Log = lambda m: None) -> C
     log(f"benign npm files: {len(libs)} from {len({i.group for i in libs})} packages")
     hosts = [it for it in libs if 2_000 <= len(it.text) <= 100_000]
 
+    def make_one(make: Callable[[random.Random], str], label: str) -> str:
+        code = make(rng)
+        rate = config.lite_obfuscated_benign if label == "benign" else config.lite_obfuscated
+        if rng.random() < rate:
+            code = lite_obfuscate(code, rng)
+        return code
+
     def gen(
         kind: str, label: str, make: Callable[[random.Random], str], n: int, injected: int
     ) -> None:
         for k in range(n):
-            corpus.add(
-                Item(f"gen:{kind}:{k}", make(rng).encode(), label, f"gen:{kind}", "generated")
-            )
+            text = make_one(make, label).encode()
+            corpus.add(Item(f"gen:{kind}:{k}", text, label, f"gen:{kind}", "generated"))
         for k in range(injected):
             host = rng.choice(hosts)
-            text = inject.inject(host.text.decode("utf-8", "replace"), make(rng), rng)
-            corpus.add(Item(f"inj:{kind}:{k}", text.encode(), label, host.group, "injected"))
+            code = inject.inject(host.text.decode("utf-8", "replace"), make_one(make, label), rng)
+            corpus.add(Item(f"inj:{kind}:{k}", code.encode(), label, host.group, "injected"))
 
     gen("skimmer", "magecart", skimmers.generate, config.skimmers, config.skimmers_injected)
     gen("miner", "cryptomining", miners.generate, config.miners, config.miners_injected)
