@@ -1,0 +1,165 @@
+"""Cases: the dedup key, priority and SLA per type, and the state machine of actions.
+
+Deduplication: reports of the same type about the same canonical URL within a window
+belong to one case. The window is cut into fixed buckets of ``window`` seconds counted
+from the epoch, and a case's key is ``<type>:<sha256(url)[:40]>:<bucket>``: the same
+inputs always give the same key (so a replayed event finds its case again) and the key
+can be unique in a database, so two consumers never open two cases for one key. A report
+that falls just after a bucket boundary joins the previous bucket's case when that case
+last saw a report within ``window`` (:func:`case_keys` returns both keys).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
+
+from bastion.abuse.errors import InvalidActionError
+from bastion.abuse.reports import ReportType
+
+DEFAULT_WINDOW = timedelta(hours=72)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseKeys:
+    """The key of the bucket a report falls in, and of the bucket before it."""
+
+    current: str
+    previous: str
+
+
+def case_keys(url: str, report_type: ReportType | str, at: datetime, window: timedelta) -> CaseKeys:
+    """Dedup keys for a canonical ``url`` and a type at time ``at`` (timezone-aware)."""
+    seconds = int(window.total_seconds())
+    if seconds <= 0:
+        raise ValueError("the dedup window must be positive")
+    bucket = int(at.timestamp()) // seconds
+    digest = hashlib.sha256(url.encode()).hexdigest()[:40]
+    kind = str(report_type)
+    return CaseKeys(f"{kind}:{digest}:{bucket}", f"{kind}:{digest}:{bucket - 1}")
+
+
+class Priority(IntEnum):
+    """Lower is more urgent; cases are worked in this order."""
+
+    P0 = 0
+    P1 = 1
+    P2 = 2
+    P3 = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How a type is handled: priority, time to first action, urgency of notices."""
+
+    priority: Priority
+    sla: timedelta
+    #: Urgent types notify at once; the others go into one daily digest per recipient.
+    urgent: bool
+
+
+#: CSAM first; then content that harms people now (extremism, credential theft, malware).
+POLICIES: dict[ReportType, Policy] = {
+    ReportType.CSAM: Policy(Priority.P0, timedelta(hours=1), True),
+    ReportType.VIOLENT_EXTREMISM: Policy(Priority.P1, timedelta(hours=1), True),
+    ReportType.PHISHING: Policy(Priority.P1, timedelta(hours=4), True),
+    ReportType.MALWARE: Policy(Priority.P1, timedelta(hours=4), True),
+    ReportType.HARASSMENT: Policy(Priority.P2, timedelta(hours=24), False),
+    ReportType.COPYRIGHT: Policy(Priority.P2, timedelta(hours=24), False),
+    ReportType.TRADEMARK: Policy(Priority.P3, timedelta(hours=72), False),
+    ReportType.SPAM: Policy(Priority.P3, timedelta(hours=72), False),
+    ReportType.OTHER: Policy(Priority.P3, timedelta(hours=72), False),
+}
+
+
+def policy_of(report_type: ReportType | str) -> Policy:
+    return POLICIES[ReportType(report_type)]
+
+
+def sla_due(report_type: ReportType | str, opened_at: datetime) -> datetime:
+    """When the case must have had its first action."""
+    return opened_at + policy_of(report_type).sla
+
+
+class CaseState(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    ACTIONED = "actioned"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+class CaseAction(StrEnum):
+    """What staff do to a case (``interstitial``, ``block`` and ``geo_block`` act at the
+    edge; ``notify`` re-sends the notices; ``reject`` needs a reason)."""
+
+    TRIAGE = "triage"
+    ASSIGN = "assign"
+    NOTIFY = "notify"
+    INTERSTITIAL = "interstitial"
+    BLOCK = "block"
+    GEO_BLOCK = "geo_block"
+    ESCALATE = "escalate"
+    REJECT = "reject"
+    CLOSE = "close"
+
+
+S, A = CaseState, CaseAction
+_OPEN = frozenset({S.NEW, S.TRIAGED, S.ACTIONED})
+#: action -> (states it applies to, the state it leads to; None keeps the state but
+#: moves ``new`` to ``triaged``).
+_TRANSITIONS: dict[CaseAction, tuple[frozenset[CaseState], CaseState | None]] = {
+    A.TRIAGE: (frozenset({S.NEW}), S.TRIAGED),
+    A.ASSIGN: (_OPEN, None),
+    A.NOTIFY: (_OPEN, None),
+    A.INTERSTITIAL: (_OPEN, S.ACTIONED),
+    A.BLOCK: (_OPEN, S.ACTIONED),
+    A.GEO_BLOCK: (_OPEN, S.ACTIONED),
+    A.ESCALATE: (frozenset({S.NEW, S.TRIAGED}), S.TRIAGED),
+    A.REJECT: (frozenset({S.NEW, S.TRIAGED}), S.REJECTED),
+    A.CLOSE: (frozenset({S.TRIAGED, S.ACTIONED, S.REJECTED}), S.CLOSED),
+}
+#: Actions that are enforcement (they count as "actioned" for reporter reputation).
+ENFORCEMENT = frozenset({A.INTERSTITIAL, A.BLOCK, A.GEO_BLOCK})
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """An action with what it needs: a reason (reject), an assignee, countries (geo_block)."""
+
+    action: CaseAction
+    reason: str = ""
+    assignee: str | None = None
+    countries: tuple[str, ...] = ()
+
+
+def next_state(state: CaseState | str, request: ActionRequest) -> CaseState:
+    """The state after ``request``; raises :class:`InvalidActionError` saying why not."""
+    current = CaseState(state)
+    allowed, target = _TRANSITIONS[request.action]
+    if current not in allowed:
+        names = ", ".join(sorted(s.value for s in allowed))
+        raise InvalidActionError(
+            f"cannot {request.action.value} a case that is '{current.value}' (only when {names})"
+        )
+    if request.action is A.REJECT and not request.reason.strip():
+        raise InvalidActionError("reject needs a reason")
+    if request.action is A.ASSIGN and not (request.assignee or "").strip():
+        raise InvalidActionError("assign needs an assignee")
+    if request.action is A.GEO_BLOCK:
+        bad = [c for c in request.countries if len(c) != 2 or not c.isalpha() or not c.isascii()]
+        if not request.countries or bad:
+            raise InvalidActionError(
+                "geo_block needs countries as ISO 3166-1 alpha-2 codes (e.g. DE, FR)"
+                + (f"; invalid: {', '.join(bad)}" if bad else "")
+            )
+    if target is None:
+        return S.TRIAGED if current is S.NEW else current
+    return target
+
+
+def escalated(priority: Priority | int) -> Priority:
+    """One step more urgent (P0 stays P0)."""
+    return Priority(max(0, int(priority) - 1))
