@@ -146,3 +146,71 @@ def test_outbox_deliver_command_writes_reports(
     assert lines[0]["key"].startswith("report:")
     again = CliRunner().invoke(app, ["outbox", "deliver"], env=env)
     assert "delivered 0" in again.output
+
+
+def _ndjson(items: list[dict[str, object]]) -> bytes:
+    import orjson
+
+    return b"\n".join(orjson.dumps(i) for i in items) + b"\n"
+
+
+def test_batch_scan_streams_one_result_per_line(api: tuple[TestClient, dict[str, str]]) -> None:
+    import base64
+    import json
+
+    client, tokens = api
+    b64 = base64.b64encode
+    body = (
+        _ndjson(
+            [
+                {
+                    "url": "https://shop.example/a.jpg",
+                    "zone": "shop.example",
+                    "data": b64(photo(1)).decode(),
+                },
+                {
+                    "url": "https://shop.example/b.jpg",
+                    "zone": "shop.example",
+                    "data": b64(photo(2)).decode(),
+                },
+                {"url": "https://shop.example/c.jpg", "zone": "shop.example", "data": "%%%"},
+                {
+                    "url": "https://shop.example/d.jpg",
+                    "zone": "shop.example",
+                    "data": b64(b"not an image").decode(),
+                },
+            ]
+        )
+        + b"{not json\n"
+        + _ndjson([{"url": "x", "zone": "z", "data": "", "extra": 1}])
+    )
+    r = client.post(
+        "/v1/content/scan/batch",
+        content=body,
+        headers={**_h(tokens, "ingest"), "Content-Type": "application/x-ndjson"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    out = [json.loads(line) for line in r.text.splitlines()]
+    assert [o["index"] for o in out] == list(range(6))
+    assert out[0]["status"] == 200 and out[0]["matches"] and out[0]["block"]["state"] == "active"
+    assert out[1]["status"] == 200 and not out[1]["matches"] and out[1]["block"] is None
+    assert out[2]["status"] == 400 and "base64" in out[2]["error"]
+    assert out[3]["status"] in (415, 422) and out[3]["error"]
+    assert out[4]["status"] == 400 and "JSON" in out[4]["error"]
+    assert out[5]["status"] == 400 and "extra" in out[5]["error"]
+    # The block recorded through the batch is the same one the single scan finds.
+    r = client.get("/v1/content/blocks", headers=_h(tokens, "ts"))
+    assert [b["url"] for b in r.json()["blocks"]] == ["/a.jpg"]
+
+
+def test_batch_scan_checks_roles_and_limits(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    line = _ndjson([{"url": "https://shop.example/a.jpg", "zone": "shop.example", "data": "AA=="}])
+    assert client.post("/v1/content/scan/batch", content=line).status_code == 401
+    r = client.post("/v1/content/scan/batch", content=line, headers=_h(tokens, "analyst"))
+    assert r.status_code == 403
+    r = client.post("/v1/content/scan/batch", content=b"\n\n", headers=_h(tokens, "ingest"))
+    assert r.status_code == 400 and "empty" in r.text
+    r = client.post("/v1/content/scan/batch", content=line * 1001, headers=_h(tokens, "ingest"))
+    assert r.status_code == 413 and "1000" in r.text

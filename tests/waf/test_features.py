@@ -48,9 +48,16 @@ def test_keywords_shape_features_differ_from_plain_words() -> None:
 def test_kind_changes_only_boundary_features() -> None:
     a = F.featurize("hello world", "value", BITS)
     b = F.featurize("hello world", "header", BITS)
-    assert len(a) == len(b)
     shared = len(set(a) & set(b))
     assert 0.5 * len(set(a)) < shared < len(set(a))
+
+
+def test_features_are_distinct_so_repeats_add_nothing() -> None:
+    few = F.featurize("nut,52,264.44\n" * 3, "raw", BITS)
+    many = F.featurize("nut,52,264.44\n" * 18, "raw", BITS)
+    assert len(few) == len(set(few))
+    assert many == few
+    assert c_features("nut,52,264.44\n" * 18, "raw") == few
 
 
 def test_empty_text_has_boundary_features_only() -> None:

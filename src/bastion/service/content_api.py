@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -18,6 +21,7 @@ from bastion.service.content import (
     BlockStateError,
     ContentInputError,
     ContentService,
+    ScanOutcome,
 )
 from bastion.service.security import Gate, require, token_from
 
@@ -112,14 +116,129 @@ async def scan(
         return _json({"error": str(exc), "code": exc.code}, exc.http_status)
     except ContentInputError as exc:
         return _json({"error": str(exc), "code": "bad_request"}, 400)
+    status, body = _outcome_json(outcome)
+    return _json(body, status)
+
+
+def _outcome_json(outcome: ScanOutcome) -> tuple[int, dict[str, Any]]:
+    """HTTP status and body of a scan: an error status when the bytes are not an image
+    the service can hash (the exact hashes are still answered)."""
     body = outcome.to_json()
     pdq_error = outcome.result.errors.get("pdq")
     if pdq_error is not None and outcome.block is None:
-        # Not an image the service can hash (exact hashes are still answered).
-        return _json(
-            {"error": str(pdq_error), "code": pdq_error.code, **body}, pdq_error.http_status
+        return pdq_error.http_status, {"error": str(pdq_error), "code": pdq_error.code, **body}
+    return 200, body
+
+
+#: Items in one batch request; larger batches are a 413 naming the limit.
+MAX_BATCH_ITEMS = 1000
+_BATCH_FIELDS = frozenset({"url", "zone", "data", "dihedral"})
+
+
+class BatchItemError(ValueError):
+    """One line of a batch that cannot be scanned; the others still are."""
+
+    def __init__(self, message: str, code: str = "bad_request", status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def _batch_item(line: bytes) -> tuple[str, str, bytes, bool]:
+    """(url, zone, image bytes, dihedral) of one NDJSON line, or :class:`BatchItemError`."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise BatchItemError(f"line is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise BatchItemError("line must be a JSON object with url, zone and data")
+    unknown = sorted(set(obj) - _BATCH_FIELDS)
+    if unknown:
+        raise BatchItemError(f"unknown field(s): {', '.join(unknown)}")
+    url, zone, data = obj.get("url"), obj.get("zone"), obj.get("data")
+    dihedral = obj.get("dihedral", False)
+    if not isinstance(url, str) or not 1 <= len(url) <= 2048:
+        raise BatchItemError("'url' must be a string of 1 to 2048 characters")
+    if not isinstance(zone, str) or not 1 <= len(zone) <= 253:
+        raise BatchItemError("'zone' must be a string of 1 to 253 characters")
+    if not isinstance(data, str):
+        raise BatchItemError("'data' must be the image bytes in base64")
+    if not isinstance(dihedral, bool):
+        raise BatchItemError("'dihedral' must be true or false")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise BatchItemError("'data' is not valid base64") from None
+    return url, zone, raw, dihedral
+
+
+@router.post(
+    "/scan/batch",
+    summary="Scan many images: NDJSON lines in, one NDJSON result line per input, streamed",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-ndjson": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "url": {"type": "string"},
+                            "zone": {"type": "string"},
+                            "data": {"type": "string", "format": "byte"},
+                            "dihedral": {"type": "boolean"},
+                        },
+                        "required": ["url", "zone", "data"],
+                    }
+                }
+            },
+        }
+    },
+)
+async def scan_batch(
+    request: Request,
+    principal: Principal | None = Depends(require(SCAN)),  # noqa: B008
+) -> Response:
+    """Each line is judged alone: a bad line or a zone the token may not scan gives that
+    line an ``error`` (with its HTTP-like ``status``) and the rest are still scanned.
+    Results come back in input order as they are ready, each with its ``index``."""
+    lines = [ln for ln in (await request.body()).split(b"\n") if ln.strip()]
+    if not lines:
+        raise HTTPException(400, "the body is empty: send one JSON object per line")
+    if len(lines) > MAX_BATCH_ITEMS:
+        raise HTTPException(413, f"{len(lines)} items; a batch holds at most {MAX_BATCH_ITEMS}")
+    service = _service(request)
+    actor = _actor(principal)
+
+    async def results() -> AsyncIterator[bytes]:
+        for index, line in enumerate(lines):
+            yield orjson.dumps(await _scan_line(service, principal, actor, index, line)) + b"\n"
+
+    return StreamingResponse(results(), media_type="application/x-ndjson")
+
+
+async def _scan_line(
+    service: ContentService, principal: Principal | None, actor: str, index: int, line: bytes
+) -> dict[str, Any]:
+    def error(message: str, code: str, status: int) -> dict[str, Any]:
+        return {"index": index, "error": message, "code": code, "status": status}
+
+    try:
+        url, zone, data, dihedral = _batch_item(line)
+    except BatchItemError as exc:
+        return error(str(exc), exc.code, exc.status)
+    if not _allowed(principal, SCAN, zone):
+        return error(f"this token may not scan content of zone {zone!r}", "forbidden", 403)
+    try:
+        outcome = await run_in_threadpool(
+            service.scan, data, url, zone, actor=actor, dihedral=dihedral
         )
-    return _json(body)
+    except ContentError as exc:
+        return error(str(exc), exc.code, exc.http_status)
+    except ContentInputError as exc:
+        return error(str(exc), "bad_request", 400)
+    status, body = _outcome_json(outcome)
+    return {"index": index, "status": status, **body}
 
 
 @router.get("/blocks", summary="Blocked URLs (site owners: their zones only)")

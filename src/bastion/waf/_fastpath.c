@@ -215,7 +215,16 @@ typedef struct {
     float *b1;       /* hidden */
     float *w2;       /* N_HEADS x hidden */
     float b2[N_HEADS];
+    /* Stamps of the buckets already emitted in the current window (see featurize). */
+    struct BucketStamps *stamps;
 } Engine;
+
+/* One stamp per bucket: a bucket was emitted in the current window when its stamp equals
+ * `gen`. Bumping `gen` starts a new window in O(1); the table is cleared when it wraps. */
+typedef struct BucketStamps {
+    uint16_t gen;
+    uint16_t stamp[];
+} BucketStamps;
 
 /* Bucket ids of one window, plus scratch for the featurizer. Sized before use, so the
  * inner loops never check capacity. */
@@ -360,7 +369,24 @@ static void featurize(const Engine *e, const uint32_t *text, Py_ssize_t n, uint3
         out[no++] = mix32(h2) & mask;
         if (a + 2 < nt) out[no++] = mix32(combine(h2, tokens[a + 2])) & mask;
     }
-    f->n = no;
+    /* Each bucket once per window, in first-occurrence order: with sum pooling, a window
+     * of one pattern repeated (CSV rows, base64 of zeros, "ab ab ab") would otherwise weigh
+     * sqrt(repeats) times the pattern seen once and saturate a head. */
+    BucketStamps *st = e->stamps;
+    if (++st->gen == 0) {
+        memset(st->stamp, 0, ((size_t)mask + 1) * sizeof(uint16_t));
+        st->gen = 1;
+    }
+    const uint16_t gen = st->gen;
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t k = 0; k < no; k++) {
+        uint32_t id = out[k];
+        if (st->stamp[id] != gen) {
+            st->stamp[id] = gen;
+            out[kept++] = id;
+        }
+    }
+    f->n = kept;
 }
 
 /* ---------------------------------------------------------------- model forward pass */
@@ -509,6 +535,7 @@ static void Engine_dealloc(Engine *self) {
     PyMem_RawFree(self->emb16_raw);
     PyMem_RawFree(self->b1);
     PyMem_RawFree(self->w2);
+    PyMem_RawFree(self->stamps);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -529,6 +556,12 @@ static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
     }
     self->bits = bits;
     self->mask = (1u << bits) - 1u;
+    self->stamps = (BucketStamps *)PyMem_RawCalloc(
+        1, sizeof(BucketStamps) + ((size_t)1 << bits) * sizeof(uint16_t));
+    if (!self->stamps) {
+        PyErr_NoMemory();
+        return -1;
+    }
     Py_ssize_t nkw = PyDict_Size(keywords);
     if (nkw > (1 << 24)) {
         PyErr_SetString(PyExc_ValueError, "too many keywords");

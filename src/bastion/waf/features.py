@@ -117,7 +117,7 @@ def _is_word_char(c: int) -> bool:
 
 
 def featurize(text: str, kind: str, bits: int) -> list[int]:
-    """Bucket ids (with repeats) of one window of normalized text."""
+    """Distinct bucket ids of one window of normalized text, in first-occurrence order."""
     mask = (1 << bits) - 1
     out: list[int] = []
     kind_code = ord(KIND_CHARS.get(kind, "v"))
@@ -181,7 +181,9 @@ def featurize(text: str, kind: str, bits: int) -> list[int]:
         out.append(mix32(h2) & mask)
         if i + 2 < len(tokens):
             out.append(mix32(_combine(h2, tokens[i + 2])) & mask)
-    return out
+    # Each bucket once, in first-occurrence order: with sum pooling a window of one
+    # repeated pattern would otherwise weigh sqrt(repeats) times the pattern seen once.
+    return list(dict.fromkeys(out))
 
 
 def windows(text: str) -> list[tuple[int, str]]:

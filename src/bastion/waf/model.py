@@ -1,7 +1,7 @@
 """The WAF model artifact: weights, calibration, metadata, and its forward pass.
 
 The network is one hidden layer over hashed features (see :mod:`bastion.waf.features`):
-``h = relu(sum(emb[f] for f in feats) / sqrt(len(feats)) + b1)`` and
+``h = relu(sum(emb[f] for f in feats) / sqrt(len(feats)) + b1)`` (``feats`` distinct) and
 ``logits = w2 @ h + b2`` for the heads ``sqli, xss, rce, global``. Logits become
 probabilities through a per-head monotone piecewise-linear calibration map.
 
@@ -27,7 +27,7 @@ from bastion.waf.result import HEADS
 FloatArray = npt.NDArray[np.float32]
 
 #: Version of the normalizer+featurizer contract; bump when either changes output.
-FEATURIZER_VERSION = "waf-feat-1"
+FEATURIZER_VERSION = "waf-feat-2"
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "waf-model.npz"
 
 

@@ -12,6 +12,7 @@ labelled clean.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from collections.abc import Callable
@@ -1277,6 +1278,89 @@ def _oauth(rng: random.Random) -> tuple[str, str, str]:
 
 _Maker = Callable[[random.Random], tuple[str, str, str]]
 #: The seven categories with their relative weights.
+# --- 8. long, repetitive bodies: bulk CSV, base64 uploads, padding, logs -------------------------
+
+_BULK_WORDS = ("hello world", "lorem ipsum dolor sit amet", "test", "ok", "null", "0", "abc", "na")
+
+
+def _blob(rng: random.Random) -> bytes:
+    """Bytes as uploads carry them: zero padding, a repeated pattern, or random data."""
+    n = rng.randint(200, 2400)
+    r = rng.random()
+    if r < 0.35:
+        return bytes(n)
+    if r < 0.6:
+        unit = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        return (unit * (n // len(unit) + 1))[:n]
+    return rng.randbytes(n)
+
+
+def _bulk(rng: random.Random) -> tuple[str, str, str]:
+    """Long clean bodies made of one pattern repeated: a table import, a base64 file in
+    JSON or a data URI, padding, a repeated phrase, a number array, log lines."""
+    r = rng.random()
+    if r < 0.3:
+        header = rng.choice(_CSV_HEADERS)
+        delim = weighted(rng, ((",", 5.0), (";", 2.0), ("\t", 2.0)))
+        rows = [delim.join(_csv_quote(_cell(rng, c), delim, rng) for c in header)]
+        if rng.random() < 0.5:  # one product line with varied numbers, as catalogue exports are
+            name = _word(rng)
+            rows = [
+                f"{name}{delim}{rng.randint(1, 999)}{delim}{rng.randint(1, 999)}.{rng.randint(0, 99):02d}"
+                for _ in range(rng.randint(30, 250))
+            ]
+        else:
+            rows += [
+                delim.join(_csv_quote(_cell(rng, c), delim, rng) for c in header)
+                for _ in range(rng.randint(30, 150))
+            ]
+        return "\n".join(rows) + "\n", "raw", "bulk:csv"
+    if r < 0.55:
+        data = base64.b64encode(_blob(rng)).decode()
+        name = f"{_word(rng)}.{rng.choice(['png', 'jpg', 'pdf', 'bin', 'zip', 'txt'])}"
+        form = rng.random()
+        if form < 0.4:
+            return json.dumps({"filename": name, "content": data}), "raw", "bulk:b64json"
+        if form < 0.7:
+            mime = rng.choice(["image/png", "image/jpeg", "application/pdf", "font/woff2"])
+            return f"data:{mime};base64,{data}", "value", "bulk:datauri"
+        return data, "raw", "bulk:b64"
+    if r < 0.7:
+        unit = rng.choice(_BULK_WORDS) + rng.choice([" ", "", "\n", ", "])
+        return unit * rng.randint(20, 200), rng.choice(["raw", "value"]), "bulk:repeat"
+    if r < 0.82:
+        x = rng.choice(["0", "0.0", "1", "-1", "255", "null", "true"])
+        nums = [
+            x if rng.random() < 0.7 else str(rng.randint(0, 999))
+            for _ in range(rng.randint(50, 600))
+        ]
+        return (
+            json.dumps(
+                {
+                    "values": nums
+                    if rng.random() < 0.5
+                    else [float(v) if v.lstrip("-").replace(".", "").isdigit() else 0 for v in nums]
+                }
+            ),
+            "raw",
+            "bulk:numbers",
+        )
+    if r < 0.92:
+        lines = []
+        for k in range(rng.randint(20, 80)):
+            level = rng.choice(["INFO", "INFO", "DEBUG", "WARN"])
+            lines.append(
+                f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T10:{k % 60:02d}:00Z {level} worker-{rng.randint(1, 4)} processed batch {rng.randint(1, 99999)} in {rng.randint(1, 900)}ms"
+            )
+        return "\n".join(lines), "raw", "bulk:log"
+    pad = rng.choice(["=", "-", "*", "#", "A", "x", " ", "0", "."])
+    return (
+        f"{_word(rng)} {pad * rng.randint(300, 3000)} {_word(rng)}",
+        rng.choice(["raw", "value"]),
+        "bulk:padding",
+    )
+
+
 CATEGORIES: tuple[tuple[str, _Maker, float], ...] = (
     ("shellvocab", _shell_vocab, 2.0),
     ("devqa", _dev_qa, 2.0),
@@ -1285,6 +1369,7 @@ CATEGORIES: tuple[tuple[str, _Maker, float], ...] = (
     ("html", _cms_html, 1.2),
     ("ua", _user_agents, 1.2),
     ("oauth", _oauth, 0.8),
+    ("bulk", _bulk, 0.6),
 )
 _BY_NAME = {name: maker for name, maker, _ in CATEGORIES}
 
