@@ -83,6 +83,21 @@ class HttpRequest:
 
 
 def _parse_headers(raw: Any) -> tuple[tuple[str, str], ...]:
+    if type(raw) is list:
+        # Fast path for the usual form, a list of [str, str] lists (the service parses
+        # thousands per second); anything else takes the checked path below.
+        try:
+            pairs = tuple([(name, value) for name, value in raw])
+        except (TypeError, ValueError):
+            return _parse_headers_checked(raw)
+        for pair, (name, value) in zip(raw, pairs, strict=True):
+            if type(pair) is not list or type(name) is not str or type(value) is not str:
+                return _parse_headers_checked(raw)
+        return pairs
+    return _parse_headers_checked(raw)
+
+
+def _parse_headers_checked(raw: Any) -> tuple[tuple[str, str], ...]:
     if raw is None:
         return ()
     if isinstance(raw, Mapping):
