@@ -157,6 +157,19 @@ def test_observation_alerts() -> None:
     two = observation_alerts("s.example", obs, new_item=True, new_host=True)
     assert [a.key for a in one] == [a.key for a in two]  # the same event, the same key
     assert len(alert_key("malicious", "z" * 253, "u" * 5000)) <= 512
+    # The zone's own host and its subdomains are no new domain.
+    for zone in ("c.example", "example"):
+        own = observation_alerts(zone, obs, new_item=True, new_host=True)
+        assert [a.kind for a in own] == ["new_script"]
+
+
+def test_scripts_are_fetched_with_their_query_string() -> None:
+    obs = observe(_report("https://cdn.example/gtag/js?id=G-1#frag"), T0)
+    assert obs is not None
+    assert obs.url == "https://cdn.example/gtag/js"
+    assert obs.fetch_url == "https://cdn.example/gtag/js?id=G-1"
+    conn = observe(_report("https://api.example/c?email=a@b", "connect-src"), T0)
+    assert conn is not None and conn.fetch_url is None
 
 
 def test_version_alerts() -> None:

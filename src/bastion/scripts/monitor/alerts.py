@@ -3,7 +3,8 @@
 Four kinds:
 
 * ``new_script``: a script URL the zone had never reported;
-* ``new_domain``: a host the zone's scripts and connections had never named;
+* ``new_domain``: a host the zone's scripts and connections had never named (the zone
+  itself and its subdomains excepted);
 * ``code_change``: a fetched script whose normalized syntax tree differs from every earlier
   version of it (reformatting or re-minification alone does not alert: the AST hash is
   the same);
@@ -60,6 +61,11 @@ def alert_key(kind: AlertKind, zone: str, *parts: str) -> str:
     return f"scripts:{kind}:{zone}:{_digest(*parts)}"
 
 
+def is_first_party(host: str, zone: str) -> bool:
+    """Whether ``host`` is the zone itself or one of its subdomains (no new-domain alert)."""
+    return host == zone or host.endswith("." + zone)
+
+
 def observation_alerts(
     zone: str, obs: Observation, *, new_item: bool, new_host: bool
 ) -> list[AlertSpec]:
@@ -70,7 +76,7 @@ def observation_alerts(
         out.append(
             AlertSpec("new_script", zone, obs.url, alert_key("new_script", zone, obs.url), detail)
         )
-    if new_host:
+    if new_host and not is_first_party(obs.host, zone):
         out.append(
             AlertSpec("new_domain", zone, obs.url, alert_key("new_domain", zone, obs.host), detail)
         )

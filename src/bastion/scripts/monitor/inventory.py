@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bastion.scripts.monitor.reports import CspReport
-from bastion.scripts.monitor.urls import normalize_url, page_url
+from bastion.scripts.monitor.urls import MAX_URL_CHARS, normalize_url, page_url
 
 ResourceKind = Literal["script", "connection"]
 ItemStatus = Literal["infrequent", "active", "inactive"]
@@ -47,6 +47,8 @@ class Observation:
     host: str
     page_url: str | None
     seen_at: datetime
+    #: Scripts: the URL to fetch (as reported, query string kept, fragment dropped).
+    fetch_url: str | None = None
 
 
 def resource_kind(directive: str) -> ResourceKind | None:
@@ -67,9 +69,14 @@ def observe(report: CspReport, seen_at: datetime) -> Observation | None:
     resource = normalize_url(report.blocked_url)
     if resource is None:
         return None
-    if kind == "script" and resource.scheme not in ("http", "https"):
-        return None
-    return Observation(kind, resource.url, resource.host, page_url(report.document_url), seen_at)
+    fetch_url = None
+    if kind == "script":
+        if resource.scheme not in ("http", "https"):
+            return None
+        raw = report.blocked_url.strip().split("#", 1)[0]
+        fetch_url = raw if len(raw) <= MAX_URL_CHARS and raw.isascii() else resource.url
+    page = page_url(report.document_url)
+    return Observation(kind, resource.url, resource.host, page, seen_at, fetch_url)
 
 
 @dataclass(frozen=True, slots=True)
