@@ -53,7 +53,7 @@ PosArray = npt.NDArray[np.int64]
 #: log2 of the number of hash buckets.
 BITS = 18
 #: Half a pooling window, in tree positions; a window spans two halves.
-HALF_WINDOW = 1024
+HALF_WINDOW = 512
 
 SEED_TOKEN = 0x2F0B3C1D
 GROUP_KIND3 = 0x9E3779B97F4A7C15

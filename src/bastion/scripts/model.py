@@ -32,7 +32,7 @@ FloatArray = npt.NDArray[np.float32]
 
 HEADS: tuple[str, ...] = ("magecart", "cryptomining", "malware", "malicious")
 #: Version of the tree+featurizer contract; bump when either changes its output.
-FEATURIZER_VERSION = "js-feat-4"
+FEATURIZER_VERSION = "js-feat-5"
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "scripts-model.npz"
 #: Feature ids gathered at once (bounds the temporary memory of one forward pass).
 GATHER_CHUNK = 1 << 20
