@@ -8,6 +8,7 @@ rules are only set from the TOML file). Errors name the setting and where it cam
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from contextvars import ContextVar
@@ -115,6 +116,37 @@ class Settings(BaseSettings):
     #: Seconds between outbox polls.
     content_deliver_interval_s: float = Field(2.0, gt=0, le=3600)
 
+    # Script monitor (CSP reports, issue 5)
+    #: Largest CSP report body ``POST /v1/csp/reports/{zone}`` accepts (413 above it).
+    csp_report_max_bytes: int = Field(64 << 10, ge=1024, le=8 << 20)
+    #: Reports per second (and burst) one client address may send; 429 beyond.
+    csp_ip_rate: float = Field(10.0, gt=0)
+    csp_ip_burst: float = Field(100.0, ge=1)
+    #: Reports per second (and burst) one zone may receive from everyone; 429 beyond.
+    csp_zone_rate: float = Field(500.0, gt=0)
+    csp_zone_burst: float = Field(2000.0, ge=1)
+    #: Proxies (CIDRs, e.g. the nginx edge) whose ``X-Forwarded-For`` names the client.
+    csp_trusted_proxies: tuple[str, ...] = ()
+    #: Most scripts and connections kept per zone; reports of further new ones are dropped.
+    csp_max_resources_per_zone: int = Field(10_000, ge=1, le=10_000_000)
+    #: Fetch and classify new scripts in the background (each worker; jobs are leased).
+    csp_fetch: bool = True
+    #: Seconds between polls of the fetch queue.
+    csp_fetch_interval_s: float = Field(5.0, gt=0, le=3600)
+    #: Address kinds the script fetcher may reach anyway (``loopback``, ``private``...);
+    #: empty (the default) keeps it to public addresses.
+    csp_fetch_allow: tuple[
+        Literal["loopback", "private", "link_local", "multicast", "reserved", "unspecified"], ...
+    ] = ()
+    csp_fetch_max_bytes: int = Field(5 << 20, ge=1024, le=64 << 20)
+    csp_fetch_timeout_s: float = Field(10.0, gt=0, le=120)
+    csp_fetch_max_redirects: int = Field(5, ge=0, le=20)
+    #: Hours before a still-reported script is fetched again (code-change detection).
+    csp_refetch_hours: float = Field(24.0, gt=0, le=24 * 365)
+    #: The URL browsers reach this service at (``https://bastion.example``), used in the
+    #: ``report-uri`` of generated policies; unset: the request's own base URL.
+    csp_public_url: str | None = None
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -123,6 +155,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must start with sqlite:// or postgresql:// (or postgresql+psycopg://)"
             )
+        return value
+
+    @field_validator("csp_trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
         return value
 
     @classmethod
