@@ -38,6 +38,7 @@ from bastion.scripts.monitor.inventory import (
 )
 from bastion.scripts.monitor.policy import AllowPolicy
 from bastion.scripts.result import ScriptResult
+from bastion.store.audit import record_audit
 from bastion.store.content_models import OutboxMessage
 from bastion.store.db import Database
 from bastion.store.scripts_models import (
@@ -540,8 +541,16 @@ class ScriptInventory:
         return AllowPolicy.from_json(row.policy), row.updated_at, row.updated_by
 
     def put_policy(self, zone: str, policy: AllowPolicy, actor: str, now: datetime) -> None:
-        """Store (or replace) the zone's policy."""
+        """Store (or replace) the zone's policy, with an audit row (``csp_policy.put``)."""
         with self.database.session(write=True) as session:
+            record_audit(
+                session,
+                actor=actor[:64],
+                action="csp_policy.put",
+                target=zone,
+                detail=policy.to_json(),
+                at=now,
+            )
             stmt = _insert(session, CspPolicy).values(
                 zone=zone, policy=policy.to_json(), updated_at=now, updated_by=actor[:64]
             )
