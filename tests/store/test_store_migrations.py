@@ -22,6 +22,12 @@ TABLES = {
     "content_appeals",
     "content_evidence",
     "outbox",
+    "abuse_reports",
+    "abuse_cases",
+    "abuse_case_reports",
+    "abuse_case_actions",
+    "abuse_reporters",
+    "abuse_zone_contacts",
 }
 
 
@@ -40,10 +46,10 @@ def test_upgrade_creates_the_schema_once(database_url: str) -> None:
     assert db.current_revision() is None
     assert _tables(db) == set()
     db.upgrade()
-    assert db.current_revision() == db.head_revision() == "0002"
+    assert db.current_revision() == db.head_revision() == "0003"
     assert _tables(db) == TABLES
     db.upgrade()  # already at head: nothing to do
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == "0003"
     db.dispose()
 
 
@@ -105,7 +111,7 @@ def test_concurrent_upgrades_from_several_processes(database_url: str) -> None:
     outcomes = [results.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(timeout=30)
-    assert outcomes == [("ok", "0002")] * n
+    assert outcomes == [("ok", "0003")] * n
     db = Database(database_url)
     assert _tables(db) == TABLES
     assert _diff(db) == []

@@ -186,7 +186,8 @@ def senders_from(
     """The senders the settings configure."""
     senders: dict[str, Sender] = {}
     if notify_url:
-        senders["notification"] = webhook_sender(notify_url)
+        # Content digests and the abuse desk's notices go to the same receiver.
+        senders["notification"] = senders["abuse_notice"] = webhook_sender(notify_url)
     if report_url:
         senders["report"] = webhook_sender(report_url)
     elif reports_dir is not None:

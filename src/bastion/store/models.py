@@ -99,5 +99,6 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]]
 
 
-# Content scanning's tables, registered on Base.metadata (a module of their own).
-from bastion.store import content_models  # noqa: E402, F401
+# Content scanning's and the abuse desk's tables, registered on Base.metadata (modules of
+# their own).
+from bastion.store import abuse_models, content_models  # noqa: E402, F401

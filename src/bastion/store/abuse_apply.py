@@ -1,0 +1,421 @@
+"""Processed abuse reports into cases, idempotently, in one transaction per batch.
+
+:func:`apply_batch` writes, in ONE transaction:
+
+1. the reports (``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``): a report already
+   stored (a redelivered event) is skipped with all its effects, so nothing counts twice;
+2. the cases they belong to: the previous window bucket's case when it saw a report within
+   the window, else the current bucket's (created with ``ON CONFLICT (key) DO NOTHING``, so
+   two consumers never open the same case twice; only the one that created it routes it);
+3. the report-case links (primary key ``(case_id, report_id)``) and the counts, recomputed
+   from the links (reports, distinct reporters, last report);
+4. the reporters' report counts;
+5. for each case it opened: the ``open`` action row, and outbox rows with unique keys: an
+   urgent notice per recipient (``abuse:notify:<recipient>:<case key>``), or the case added
+   to the recipient's daily digest (``abuse:digest:<recipient>:<day>``, due at the next
+   00:00 UTC), and the CSAM report (kind ``report``, ``abuse:csam:<case key>``).
+
+Notice payloads carry the reports as the recipient may see them
+(:func:`bastion.abuse.privacy.report_view`): no reporter contact without consent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from bastion.abuse.cases import DEFAULT_WINDOW, CaseState
+from bastion.abuse.memory import ApplyResult
+from bastion.abuse.pipeline import CaseEntry, Processed
+from bastion.abuse.privacy import report_view
+from bastion.abuse.reports import Report
+from bastion.abuse.routing import Audience, Recipient
+from bastion.store.abuse_models import AbuseCase, AbuseReport
+from bastion.store.abuse_sql import (
+    ACTIONS,
+    CASES,
+    CSAM_KIND,
+    LINKS,
+    OUTBOX,
+    REPORTERS,
+    REPORTS,
+    chunks,
+    insert,
+    notice_row,
+    now_utc,
+)
+from bastion.store.content_models import OutboxMessage
+from bastion.store.db import Database
+
+log = logging.getLogger("bastion.store.abuse")
+
+#: A digest lists at most this many cases (the rest are counted in ``total``).
+MAX_DIGEST_CASES = 500
+_ATTEMPTS = 4
+
+
+def _report_dict(report: Report, errors: Sequence[str] = ()) -> dict[str, Any]:
+    data = report.model_dump(mode="json")
+    data["errors"] = list(errors)
+    return data
+
+
+def _case_summary(entry: CaseEntry, case_id: int) -> dict[str, Any]:
+    return {
+        "id": case_id,
+        "type": str(entry.type),
+        "url": entry.url,
+        "zone": entry.zone,
+        "priority": f"P{int(entry.priority)}",
+        "opened_at": entry.at.isoformat(),
+        "sla_due_at": entry.sla_due.isoformat(),
+    }
+
+
+def apply_batch(
+    database: Database,
+    batch: Sequence[Processed],
+    *,
+    window: timedelta = DEFAULT_WINDOW,
+    clock: Callable[[], datetime] = now_utc,
+) -> ApplyResult:
+    """Store ``batch`` in one transaction (see the module docstring); idempotent.
+
+    Conflicts with a concurrent consumer (deadlocks, serialization failures, a busy SQLite
+    file) roll back and retry the whole batch, a few times.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with database.session(write=True) as session:
+                return _apply(session, batch, window, clock())
+        except (OperationalError, IntegrityError) as exc:
+            if attempt == _ATTEMPTS:
+                raise
+            log.warning("abuse batch conflict (attempt %d), retrying: %s", attempt, exc.orig)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _report_row(processed: Processed, now: datetime) -> dict[str, Any]:
+    r = processed.report
+    return {
+        "id": r.id,
+        "type": str(r.type),
+        "received_at": r.received_at,
+        "processed_at": now,
+        "source": r.source[:80],
+        "reporter_key": r.reporter_key,
+        "reporter_name": r.reporter.name,
+        "reporter_email": r.reporter.email,
+        "reporter_org": r.reporter.organization,
+        "consent": r.reporter.consent,
+        "description": r.description,
+        "urls": list(r.urls),
+        "details": {
+            "copyright": r.copyright.model_dump(mode="json") if r.copyright else None,
+            "trademark": r.trademark,
+            "errors": list(processed.errors),
+        },
+    }
+
+
+def _case_row(entry: CaseEntry, key: str, now: datetime) -> dict[str, Any]:
+    return {
+        "key": key,
+        "type": str(entry.type),
+        "url": entry.url[:2048],
+        "host": entry.host[:253],
+        "zone": entry.zone,
+        "state": CaseState.NEW.value,
+        "queue": entry.routing.queue.value,
+        "priority": int(entry.priority),
+        "sla_due_at": entry.sla_due,
+        "report_count": 0,
+        "reporter_count": 0,
+        "opened_at": entry.at,
+        "last_report_at": entry.at,
+        "updated_at": now,
+        "assignee": None,
+        "enforcement": None,
+        "held": list(entry.routing.held),
+    }
+
+
+def _apply(
+    session: Session, batch: Sequence[Processed], window: timedelta, now: datetime
+) -> ApplyResult:
+    conn = session.connection()
+    unique: dict[str, Processed] = {}
+    for processed in batch:
+        unique.setdefault(processed.report.id, processed)
+    if not unique:
+        return ApplyResult(0, 0, 0, 0, 0)
+    items = list(unique.values())
+    stmt = insert(session, REPORTS).on_conflict_do_nothing(index_elements=["id"])
+    new_ids: set[str] = set()
+    for chunk in chunks(items):
+        rows = [_report_row(p, now) for p in chunk]
+        new_ids.update(conn.execute(stmt.returning(AbuseReport.id), rows).scalars())
+    fresh = [p for p in items if p.report.id in new_ids]
+    duplicates = len(batch) - len(fresh)
+    _count_reporters(session, fresh, now)
+    entries = sorted(
+        (e for p in fresh for e in p.entries), key=lambda e: (e.at, e.report_id, e.url)
+    )
+    if not entries:
+        return ApplyResult(len(fresh), duplicates, 0, 0, 0)
+
+    # Which case each entry joins.
+    keys = sorted({k for e in entries for k in (e.keys.current, e.keys.previous)})
+    known: dict[str, list[Any]] = {}  # key -> [id, last_report_at]
+    for chunk in chunks(keys):
+        for case_id, key, last in session.execute(
+            select(AbuseCase.id, AbuseCase.key, AbuseCase.last_report_at).where(
+                AbuseCase.key.in_(chunk)
+            )
+        ):
+            known[key] = [case_id, last]
+    to_create: dict[str, CaseEntry] = {}
+    joins: list[tuple[CaseEntry, str]] = []
+    for e in entries:
+        previous = known.get(e.keys.previous)
+        if previous is not None and previous[1] >= e.at - window:
+            key = e.keys.previous
+            previous[1] = max(previous[1], e.at)
+        else:
+            key = e.keys.current
+            if key not in known:
+                to_create[key] = e
+                known[key] = [None, e.at]  # its id comes from the INSERT below
+            else:
+                known[key][1] = max(known[key][1], e.at)
+        joins.append((e, key))
+    created: dict[str, int] = {}
+    if to_create:
+        case_stmt = insert(session, CASES).on_conflict_do_nothing(index_elements=["key"])
+        ordered = sorted(to_create.items())
+        for chunk in chunks(ordered):
+            rows = [_case_row(e, key, now) for key, e in chunk]
+            for case_id, key in conn.execute(
+                case_stmt.returning(AbuseCase.id, AbuseCase.key), rows
+            ):
+                created[key] = case_id
+        raced = [key for key in to_create if key not in created]
+        for chunk in chunks(raced):
+            for case_id, key in session.execute(
+                select(AbuseCase.id, AbuseCase.key).where(AbuseCase.key.in_(chunk))
+            ):
+                known[key][0] = case_id
+    ids: dict[str, int] = {key: value[0] for key, value in known.items() if value[0] is not None}
+    ids |= created
+
+    # Links and counts.
+    links = {
+        (ids[key], e.report_id): {
+            "case_id": ids[key],
+            "report_id": e.report_id,
+            "reporter_key": e.reporter_key,
+            "at": e.at,
+        }
+        for e, key in joins
+    }
+    link_stmt = insert(session, LINKS).on_conflict_do_nothing()
+    for chunk in chunks(list(links.values())):
+        conn.execute(link_stmt, chunk)
+    _recount(session, sorted({case_id for case_id, _ in links}), now)
+
+    notices = _open_cases(session, to_create, created, unique, now) if created else 0
+    return ApplyResult(len(fresh), duplicates, len(created), len(joins), notices)
+
+
+def _count_reporters(session: Session, fresh: Sequence[Processed], now: datetime) -> None:
+    counts: dict[str, int] = defaultdict(int)
+    for p in fresh:
+        counts[p.report.reporter_key] += 1
+    if not counts:
+        return
+    table = REPORTERS
+    stmt = insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "reports": table.c.reports + stmt.excluded.reports,
+            "last_seen_at": stmt.excluded.last_seen_at,
+        },
+    )
+    rows = [
+        {
+            "key": key,
+            "reports": n,
+            "actioned": 0,
+            "rejected": 0,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        for key, n in sorted(counts.items())
+    ]
+    conn = session.connection()
+    for chunk in chunks(rows):
+        conn.execute(stmt, chunk)
+
+
+def _recount(session: Session, case_ids: Sequence[int], now: datetime) -> None:
+    """Counts recomputed from the links: correct however often a batch is replayed."""
+    links = LINKS
+    cases = CASES
+    cid: BindParameter[int] = bindparam("cid")
+    stmt = (
+        update(cases)
+        .where(cases.c.id == cid)
+        .values(
+            report_count=select(func.count())
+            .select_from(links)
+            .where(links.c.case_id == cid)
+            .scalar_subquery(),
+            reporter_count=select(func.count(func.distinct(links.c.reporter_key)))
+            .where(links.c.case_id == cid)
+            .scalar_subquery(),
+            last_report_at=select(func.max(links.c.at))
+            .where(links.c.case_id == cid)
+            .scalar_subquery(),
+            updated_at=bindparam("now", type_=cases.c.updated_at.type),
+        )
+    )
+    conn = session.connection()
+    for chunk in chunks(list(case_ids)):
+        conn.execute(stmt, [{"cid": case_id, "now": now} for case_id in chunk])
+
+
+def _next_midnight(now: datetime) -> datetime:
+    day = now.astimezone(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _open_cases(
+    session: Session,
+    to_create: dict[str, CaseEntry],
+    created: dict[str, int],
+    reports: dict[str, Processed],
+    now: datetime,
+) -> int:
+    """Routing effects of the cases this batch opened; returns the notices queued."""
+    actions: list[dict[str, Any]] = []
+    urgent_rows: list[dict[str, Any]] = []
+    csam_rows: list[dict[str, Any]] = []
+    digests: dict[Recipient, list[dict[str, Any]]] = defaultdict(list)
+    for key, case_id in sorted(created.items(), key=lambda kv: kv[1]):
+        entry = to_create[key]
+        routing = entry.routing
+        processed = reports[entry.report_id]
+        stored = _report_dict(processed.report, processed.errors)
+        actions.append(
+            {
+                "case_id": case_id,
+                "at": now,
+                "actor": "pipeline",
+                "action": "open",
+                "from_state": None,
+                "to_state": CaseState.NEW.value,
+                "reason": "",
+                "detail": {
+                    "queue": routing.queue.value,
+                    "urgent": routing.urgent,
+                    "csam_report": routing.csam_report,
+                    "held": list(routing.held),
+                    "recipients": [r.id for r in routing.recipients],
+                },
+            }
+        )
+        summary = _case_summary(entry, case_id)
+        for recipient in routing.recipients:
+            view = report_view(stored, recipient.audience)
+            if routing.urgent:
+                urgent_rows.append(
+                    notice_row(
+                        f"abuse:notify:{recipient.id}:{key}",
+                        recipient,
+                        entry.zone,
+                        {"urgent": True, "case": summary, "report": view},
+                        now,
+                        now,
+                    )
+                )
+            else:
+                digests[recipient].append({**summary, "report": view})
+        if routing.csam_report:
+            csam_rows.append(
+                {
+                    "kind": CSAM_KIND,
+                    "key": f"abuse:csam:{key}",
+                    "zone": entry.zone,
+                    "payload": {
+                        "source": "abuse_desk",
+                        "case_id": case_id,
+                        "report_id": entry.report_id,
+                        "incident_time": entry.at.isoformat(),
+                        "url": entry.url,
+                        "zone": entry.zone,
+                        "zone_owner_contact": next(
+                            (r.contact for r in routing.recipients if r.audience is Audience.OWNER),
+                            None,
+                        ),
+                        "host_contact": next(
+                            (r.contact for r in routing.recipients if r.audience is Audience.HOST),
+                            None,
+                        ),
+                    },
+                    "created_at": now,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "delivered_at": None,
+                    "last_error": None,
+                }
+            )
+    conn = session.connection()
+    for chunk in chunks(actions):
+        conn.execute(ACTIONS.insert(), chunk)
+    outbox = insert(session, OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+    for rows in (urgent_rows, csam_rows):
+        for chunk in chunks(rows):
+            conn.execute(outbox, chunk)
+    queued = len(urgent_rows)
+    for recipient, cases in sorted(digests.items(), key=lambda kv: kv[0].id):
+        _add_to_digest(session, recipient, cases, now)
+        queued += len(cases)
+    return queued
+
+
+def _add_to_digest(
+    session: Session, recipient: Recipient, cases: list[dict[str, Any]], now: datetime
+) -> None:
+    """Append ``cases`` to the recipient's digest that is still open (not leased or sent):
+    today's, or the next day's once today's went out."""
+    due = _next_midnight(now)
+    for _ in range(7):
+        day = (due - timedelta(days=1)).date().isoformat()
+        key = f"abuse:digest:{recipient.id}:{day}"
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.key == key).with_for_update()
+        ).first()
+        if row is None:
+            zone = recipient.id.split(":", 1)[1] if recipient.audience is Audience.OWNER else None
+            body = {"urgent": False, "day": day, "cases": [], "total": 0}
+            stmt = insert(session, OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+            session.connection().execute(stmt, [notice_row(key, recipient, zone, body, now, due)])
+            continue  # read it back under the row lock
+        if row.attempts == 0 and row.delivered_at is None:
+            payload = dict(row.payload)
+            listed = list(payload.get("cases", []))
+            room = max(0, MAX_DIGEST_CASES - len(listed))
+            payload["cases"] = listed + cases[:room]
+            payload["total"] = int(payload.get("total", 0)) + len(cases)
+            row.payload = payload
+            return
+        due = due + timedelta(days=1)
+    raise RuntimeError(f"no open digest for {recipient.id} in a week")  # pragma: no cover
