@@ -28,6 +28,12 @@ TABLES = {
     "abuse_case_actions",
     "abuse_reporters",
     "abuse_zone_contacts",
+    "csp_resources",
+    "csp_script_versions",
+    "csp_pages",
+    "csp_hosts",
+    "csp_alerts",
+    "csp_policies",
 }
 
 
@@ -46,10 +52,10 @@ def test_upgrade_creates_the_schema_once(database_url: str) -> None:
     assert db.current_revision() is None
     assert _tables(db) == set()
     db.upgrade()
-    assert db.current_revision() == db.head_revision() == "0003"
+    assert db.current_revision() == db.head_revision() == "0004"
     assert _tables(db) == TABLES
     db.upgrade()  # already at head: nothing to do
-    assert db.current_revision() == "0003"
+    assert db.current_revision() == "0004"
     db.dispose()
 
 
@@ -111,7 +117,7 @@ def test_concurrent_upgrades_from_several_processes(database_url: str) -> None:
     outcomes = [results.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(timeout=30)
-    assert outcomes == [("ok", "0003")] * n
+    assert outcomes == [("ok", "0004")] * n
     db = Database(database_url)
     assert _tables(db) == TABLES
     assert _diff(db) == []

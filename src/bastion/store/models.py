@@ -99,6 +99,6 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]]
 
 
-# Content scanning's and the abuse desk's tables, registered on Base.metadata (modules of
-# their own).
-from bastion.store import abuse_models, content_models  # noqa: E402, F401
+# Content scanning's, the abuse desk's and the script monitor's tables, registered on
+# Base.metadata (modules of their own).
+from bastion.store import abuse_models, content_models, scripts_models  # noqa: E402, F401
