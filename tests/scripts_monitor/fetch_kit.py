@@ -19,6 +19,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], family: int) -> None:
         self.address_family = family
         self.hits: list[tuple[str, str]] = []  # (path, Host header)
+        #: Bodies served at ``/files/<name>`` (tests change them to simulate deploys).
+        self.files: dict[str, bytes] = {}
         super().__init__(address, _Handler)
 
 
@@ -34,7 +36,13 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         self.server.hits.append((parts.path, self.headers.get("Host", "")))
         route = parts.path
-        if route == "/ok":
+        if route.startswith("/files/"):
+            body = self.server.files.get(route[len("/files/") :])
+            if body is None:
+                self._send(404, b"no such file", "text/plain")
+            else:
+                self._send(200, body, "application/javascript")
+        elif route == "/ok":
             self._send(200, b"console.log('hello');", "text/javascript")
         elif route == "/host":
             self._send(200, self.headers.get("Host", "").encode(), "text/plain")

@@ -41,6 +41,7 @@ from bastion.service.openapi import HOT_PATHS, SECURITY_SCHEMES
 from bastion.service.outbox import OutboxDeliverer, senders_from
 from bastion.service.protection import ProtectionMiddleware
 from bastion.service.scoring import ScoringService
+from bastion.service.scripts_api import router as scripts_router
 from bastion.service.security import Gate, require
 from bastion.store.db import Database
 from bastion.waf.scorer import Scorer, load_scorer
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         return Response(data, media_type=content_type)
 
     app.include_router(content_router)
+    app.include_router(scripts_router)
     return app
 
 
