@@ -13,12 +13,15 @@ rest streams through as it arrives. Non-HTTP scopes (lifespan, websocket) pass t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from bastion.middleware.common import ACTION_HEADER, BLOCK_BODY, Guard, Verdict
 from bastion.rules import RuleSet
 from bastion.waf.scorer import Scorer
+
+if TYPE_CHECKING:  # imported on use: the scripts package loads the JS parser
+    from bastion.scripts.monitor.header import ReportOnlyHeader
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -39,6 +42,9 @@ class BastionMiddleware:
     header are always removed) and the response header ``X-Bastion-Action: challenge``.
     With ``expose_scores``, responses carry ``X-Bastion-Score``/``-Sqli``/``-Xss``/``-Rce``/
     ``-Class``. The default scorer is the shipped model, loaded on first use.
+    ``csp_report_only`` (a :class:`~bastion.scripts.monitor.header.ReportOnlyHeader`) adds
+    the script monitor's report-only CSP header to its sample of HTML responses (see
+    :mod:`bastion.middleware.csp`).
     """
 
     def __init__(
@@ -50,8 +56,15 @@ class BastionMiddleware:
         max_body_bytes: int = 1 << 20,
         block_status: int = 403,
         expose_scores: bool = False,
+        csp_report_only: ReportOnlyHeader | None = None,
     ) -> None:
         self.app = app
+        self.csp_report_only = csp_report_only
+        self._csp_send: Callable[[Send, ReportOnlyHeader], Send] | None = None
+        if csp_report_only is not None:
+            from bastion.middleware.csp import report_only_send
+
+            self._csp_send = report_only_send
         self.guard = Guard(
             scorer=scorer,
             rules=rules,
@@ -87,9 +100,10 @@ class BastionMiddleware:
         if verdict.decision.action == "block":
             await _send_block(send, self.guard, verdict)
             return
-        await self.app(
-            _app_scope(scope, raw_headers, verdict), _replay(receive, pending), _adding(send, extra)
-        )
+        send = _adding(send, extra)
+        if self._csp_send is not None and self.csp_report_only is not None:
+            send = self._csp_send(send, self.csp_report_only)
+        await self.app(_app_scope(scope, raw_headers, verdict), _replay(receive, pending), send)
 
 
 async def _buffer(receive: Receive, limit: int) -> tuple[bytes, list[Message]]:
