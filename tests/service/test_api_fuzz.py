@@ -7,6 +7,7 @@ operation and no shrinking deadline, so the suite stays fast.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,21 @@ _database.upgrade()
 ADMIN = TokenStore(_database).create("fuzz", ["admin"]).token
 _database.dispose()
 APP = create_app(load_settings(None, database_url=_DB_URL), scorer=load_scorer())
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(ctx: object, value: object) -> bytes:
+    """The content batch scan takes JSON lines: each generated object becomes one line."""
+    items = value if isinstance(value, list) else [value]
+    return b"".join(json.dumps(item, default=str).encode() + b"\n" for item in items)
+
+
+@schemathesis.serializer("application/csp-report", "application/reports+json")
+def _json_report(ctx: object, value: object) -> bytes:
+    """Browsers' CSP violation reports are JSON under their own media types."""
+    return json.dumps(value, default=str).encode()
+
+
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 # Valid calls and deliberately invalid ones (wrong types, missing and extra fields).
 schema.config.generation.update(modes=list(schemathesis.GenerationMode))
