@@ -379,6 +379,12 @@ def test_policy_get_put_and_generated_headers(api: Api) -> None:
     got = api.client.get(base, headers=api.h("owner")).json()
     assert got["policy"] == {"script_src": ["'self'"], "connect_src": ["'self'"], "report": False}
     assert got["updated_by"] is not None
+    # A Host header that cannot go into a CSP header falls back to the bare path.
+    r = api.client.get(base, headers={**api.h("owner"), "Host": "evil.example;script-src"})
+    assert r.status_code == 200
+    assert r.json()["report_only_headers"][1]["value"] == (
+        'bastion-csp="/v1/csp/reports/shop.example"'
+    )
 
 
 # --- fetch and classify ---------------------------------------------------------------

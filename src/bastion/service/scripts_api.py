@@ -30,6 +30,7 @@ from bastion.scripts.monitor.alerts import AlertKind
 from bastion.scripts.monitor.header import (
     DEFAULT_GROUP,
     REPORTING_ENDPOINTS_HEADER,
+    HeaderConfigError,
     ReportOnlyHeader,
     report_endpoint,
 )
@@ -221,8 +222,15 @@ async def list_alerts(
 
 
 def _report_uri(request: Request, monitor: ScriptMonitor, zone: str) -> str:
+    """The report URL for the zone's headers: ``csp_public_url`` or this request's base
+    URL; the bare path when neither can go into a header (a Host header with ``;``...)."""
     base = monitor.settings.csp_public_url or str(request.base_url)
-    return report_endpoint(base, zone)
+    uri = report_endpoint(base, zone)
+    try:
+        ReportOnlyHeader(uri)
+    except HeaderConfigError:
+        return report_endpoint("", zone)
+    return uri
 
 
 def _enforcing_headers(policy: AllowPolicy, uri: str) -> list[dict[str, str]]:
