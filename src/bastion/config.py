@@ -147,6 +147,30 @@ class Settings(BaseSettings):
     #: ``report-uri`` of generated policies; unset: the request's own base URL.
     csp_public_url: str | None = None
 
+    # Abuse desk (issue 7)
+    #: Event stream of abuse reports: ``nats://host:4222`` (JetStream) or
+    #: ``embedded:///path/events.db``; unset: an embedded log beside the SQLite database
+    #: file (in memory, so not durable, with PostgreSQL: set a stream URL there).
+    abuse_stream_url: str | None = None
+    #: Events per JetStream message when publishing batches (1: one event per message).
+    abuse_stream_pack: int = Field(1, ge=1, le=10_000)
+    #: Run the report consumer inside ``serve`` (each worker; they share one durable consumer).
+    abuse_consume: bool = True
+    #: Name of the durable consumer.
+    abuse_consumer: str = Field("abuse-desk", min_length=1, max_length=200)
+    #: Reports of one type about one URL within this many seconds join one case.
+    abuse_dedup_window_s: float = Field(72 * 3600.0, gt=0)
+    #: Reports per second (and burst) one client address may submit; 429 beyond.
+    abuse_ip_rate: float = Field(0.2, gt=0)
+    abuse_ip_burst: float = Field(10.0, ge=1)
+    #: Reports per second (and burst) one reporter email may submit; 429 beyond.
+    abuse_email_rate: float = Field(0.05, gt=0)
+    abuse_email_burst: float = Field(5.0, ge=1)
+    #: Proxies (CIDRs, e.g. the nginx edge) whose ``X-Forwarded-For`` names the client.
+    abuse_trusted_proxies: tuple[str, ...] = ()
+    #: Seconds between reloads of the zones and their contacts by the consumer.
+    abuse_zone_refresh_s: float = Field(30.0, gt=0, le=3600)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -157,7 +181,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("csp_trusted_proxies")
+    @field_validator("csp_trusted_proxies", "abuse_trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:

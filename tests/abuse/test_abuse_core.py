@@ -308,7 +308,8 @@ def _stored(consent: bool, kind: str = "harassment") -> dict[str, Any]:
         "id": "r1",
         "type": kind,
         "urls": ["http://shop.example/"],
-        "description": "Call me at +1 (555) 123-4567 or write to jo@mail.example. See /p/12",
+        "description": "Jo here: call me at +1 (555) 123-4567 or write to jo@mail.example. "
+        "Org staff agree. See /p/12",
         "reporter": {
             "name": "Jo Reporter",
             "email": "jo@mail.example",
@@ -327,6 +328,7 @@ def test_owners_and_hosts_see_no_contact_details_without_consent() -> None:
         text = repr(view)
         assert "Jo Reporter" not in text and "jo@mail.example" not in text
         assert "555" not in text and "Org" not in text and "source" not in view
+        assert "Jo " not in text and "Reporter" not in text
         assert view["reporter"]["email"] == WITHHELD
         assert "/p/12" in view["description"]
 

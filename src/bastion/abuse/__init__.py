@@ -33,6 +33,7 @@ from bastion.abuse.cases import (
 )
 from bastion.abuse.errors import (
     AbuseError,
+    ActionStateError,
     InvalidActionError,
     InvalidReportError,
     InvalidUrlError,
@@ -58,6 +59,7 @@ __all__ = [
     "UNATTRIBUTED",
     "AbuseError",
     "ActionRequest",
+    "ActionStateError",
     "Audience",
     "CaseAction",
     "CaseEntry",

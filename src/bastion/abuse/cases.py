@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
-from bastion.abuse.errors import InvalidActionError
+from bastion.abuse.errors import ActionStateError, InvalidActionError
 from bastion.abuse.reports import ReportType
 
 DEFAULT_WINDOW = timedelta(hours=72)
@@ -141,7 +141,7 @@ def next_state(state: CaseState | str, request: ActionRequest) -> CaseState:
     allowed, target = _TRANSITIONS[request.action]
     if current not in allowed:
         names = ", ".join(sorted(s.value for s in allowed))
-        raise InvalidActionError(
+        raise ActionStateError(
             f"cannot {request.action.value} a case that is '{current.value}' (only when {names})"
         )
     if request.action is A.REJECT and not request.reason.strip():

@@ -17,3 +17,7 @@ class InvalidReportError(AbuseError):
 
 class InvalidActionError(AbuseError):
     """A case action that does not apply to the case's state or lacks what it needs."""
+
+
+class ActionStateError(InvalidActionError):
+    """The action does not apply to the case's current state (a conflict: HTTP 409)."""

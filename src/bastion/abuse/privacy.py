@@ -2,9 +2,10 @@
 
 Trust & safety staff see everything. A site owner or a hosting provider sees the reporter's
 name, email and organization only when the reporter consented; otherwise those fields are
-replaced by ``"[withheld]"``, and email addresses and phone numbers inside the free-text
-fields (description, DMCA signature) are masked too, since a reporter often signs a
-description. The CSAM type never shows its reporter to anyone but staff.
+replaced by ``"[withheld]"``, and inside the free-text fields (description, the DMCA
+notice, the trademark) the reporter's own name, organization and email, and any email
+address or phone number, are masked too, since a reporter often signs a description.
+The CSAM type never shows its reporter to anyone but staff.
 """
 
 from __future__ import annotations
@@ -42,6 +43,21 @@ def scrub_contacts(text: str) -> str:
     return _PHONE.sub(_phone, _EMAIL.sub(WITHHELD, text))
 
 
+def scrub_reporter(text: str, reporter: dict[str, Any]) -> str:
+    """``text`` without the reporter's own name (whole, and each part of 2 letters or more),
+    organization and email, nor any email address or phone number."""
+    needles: list[str] = []
+    for field in ("name", "organization", "email"):
+        value = str(reporter.get(field) or "").strip()
+        if len(value) >= 3:
+            needles.append(value)
+        if field == "name":
+            needles += [part for part in re.split(r"\W+", value) if len(part) >= 2]
+    for needle in sorted(set(needles), key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(needle)}(?!\w)", WITHHELD, text, flags=re.IGNORECASE)
+    return scrub_contacts(text)
+
+
 def reporter_view(
     reporter: dict[str, Any], audience: Audience, report_type: ReportType | str
 ) -> dict[str, Any]:
@@ -65,14 +81,14 @@ def report_view(report: dict[str, Any], audience: Audience) -> dict[str, Any]:
     out["reporter"] = reporter_view(reporter, audience, kind)
     if may_see_reporter(audience, bool(reporter.get("consent")), kind):
         return out
-    out["description"] = scrub_contacts(str(report.get("description") or ""))
+    out["description"] = scrub_reporter(str(report.get("description") or ""), reporter)
     notice = report.get("copyright")
     if isinstance(notice, dict):
         out["copyright"] = {
             **notice,
             "signature": WITHHELD if notice.get("signature") else "",
-            "work": scrub_contacts(str(notice.get("work") or "")),
+            "work": scrub_reporter(str(notice.get("work") or ""), reporter),
         }
-    out["trademark"] = scrub_contacts(str(report.get("trademark") or ""))
+    out["trademark"] = scrub_reporter(str(report.get("trademark") or ""), reporter)
     out.pop("source", None)
     return out

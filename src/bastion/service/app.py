@@ -32,6 +32,7 @@ from bastion.config import Settings, load_settings
 from bastion.content import DecodeLimits
 from bastion.rules import DEFAULT_RULE_SPECS, RuleSet, RuleSpec, compile_rules
 from bastion.service import edge, metrics
+from bastion.service.abuse_api import router as abuse_router
 from bastion.service.blocked import BlockedUrls
 from bastion.service.content import BankSource, ContentService
 from bastion.service.content_api import router as content_router
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
         return Response(data, media_type=content_type)
 
     app.include_router(content_router)
+    app.include_router(abuse_router)
     app.include_router(scripts_router)
     return app
 
