@@ -53,9 +53,12 @@ def scrub_reporter(text: str, reporter: dict[str, Any]) -> str:
             needles.append(value)
         if field == "name":
             needles += [part for part in re.split(r"\W+", value) if len(part) >= 2]
-    for needle in sorted(set(needles), key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(needle)}(?!\w)", WITHHELD, text, flags=re.IGNORECASE)
-    return scrub_contacts(text)
+    lowered = text.lower()
+    needles = [n for n in needles if n.lower() in lowered]  # most texts name nobody
+    if needles:
+        alternatives = "|".join(re.escape(n) for n in sorted(set(needles), key=len, reverse=True))
+        text = re.sub(rf"(?<!\w)(?:{alternatives})(?!\w)", WITHHELD, text, flags=re.IGNORECASE)
+    return scrub_contacts(text) if text else text
 
 
 def reporter_view(

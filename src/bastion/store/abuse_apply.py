@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, select, update
+import psycopg
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ from bastion.abuse.pipeline import CaseEntry, Processed
 from bastion.abuse.privacy import report_view
 from bastion.abuse.reports import Report
 from bastion.abuse.routing import Audience, Recipient
-from bastion.store.abuse_models import AbuseCase, AbuseReport
+from bastion.store.abuse_models import AbuseCase
 from bastion.store.abuse_sql import (
     ACTIONS,
     CASES,
@@ -46,8 +47,8 @@ from bastion.store.abuse_sql import (
     OUTBOX,
     REPORTERS,
     REPORTS,
+    bulk_insert,
     chunks,
-    insert,
     notice_row,
     now_utc,
 )
@@ -59,6 +60,8 @@ log = logging.getLogger("bastion.store.abuse")
 #: A digest lists at most this many cases (the rest are counted in ``total``).
 MAX_DIGEST_CASES = 500
 _ATTEMPTS = 4
+#: Errors after which the whole batch is retried.
+_CONFLICTS = (OperationalError, IntegrityError, psycopg.OperationalError, psycopg.IntegrityError)
 
 
 def _report_dict(report: Report, errors: Sequence[str] = ()) -> dict[str, Any]:
@@ -95,10 +98,12 @@ def apply_batch(
         try:
             with database.session(write=True) as session:
                 return _apply(session, batch, window, clock())
-        except (OperationalError, IntegrityError) as exc:
+        except _CONFLICTS as exc:
+            # Deadlocks and serialization failures (psycopg's own from the COPY path), a
+            # busy SQLite file, a unique key a concurrent consumer took first.
             if attempt == _ATTEMPTS:
                 raise
-            log.warning("abuse batch conflict (attempt %d), retrying: %s", attempt, exc.orig)
+            log.warning("abuse batch conflict (attempt %d), retrying: %s", attempt, exc)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -150,18 +155,15 @@ def _case_row(entry: CaseEntry, key: str, now: datetime) -> dict[str, Any]:
 def _apply(
     session: Session, batch: Sequence[Processed], window: timedelta, now: datetime
 ) -> ApplyResult:
-    conn = session.connection()
     unique: dict[str, Processed] = {}
     for processed in batch:
         unique.setdefault(processed.report.id, processed)
     if not unique:
         return ApplyResult(0, 0, 0, 0, 0)
     items = list(unique.values())
-    stmt = insert(session, REPORTS).on_conflict_do_nothing(index_elements=["id"])
-    new_ids: set[str] = set()
-    for chunk in chunks(items):
-        rows = [_report_row(p, now) for p in chunk]
-        new_ids.update(conn.execute(stmt.returning(AbuseReport.id), rows).scalars())
+    rows = [_report_row(p, now) for p in items]
+    inserted = bulk_insert(session, REPORTS, rows, conflict=["id"], returning=["id"])
+    new_ids = {row[0] for row in inserted}
     fresh = [p for p in items if p.report.id in new_ids]
     duplicates = len(batch) - len(fresh)
     _count_reporters(session, fresh, now)
@@ -198,14 +200,11 @@ def _apply(
         joins.append((e, key))
     created: dict[str, int] = {}
     if to_create:
-        case_stmt = insert(session, CASES).on_conflict_do_nothing(index_elements=["key"])
-        ordered = sorted(to_create.items())
-        for chunk in chunks(ordered):
-            rows = [_case_row(e, key, now) for key, e in chunk]
-            for case_id, key in conn.execute(
-                case_stmt.returning(AbuseCase.id, AbuseCase.key), rows
-            ):
-                created[key] = case_id
+        rows = [_case_row(e, key, now) for key, e in sorted(to_create.items())]
+        for case_id, key in bulk_insert(
+            session, CASES, rows, conflict=["key"], returning=["id", "key"]
+        ):
+            created[key] = case_id
         raced = [key for key in to_create if key not in created]
         for chunk in chunks(raced):
             for case_id, key in session.execute(
@@ -225,9 +224,7 @@ def _apply(
         }
         for e, key in joins
     }
-    link_stmt = insert(session, LINKS).on_conflict_do_nothing()
-    for chunk in chunks(list(links.values())):
-        conn.execute(link_stmt, chunk)
+    bulk_insert(session, LINKS, list(links.values()), conflict=["case_id", "report_id"])
     _recount(session, sorted({case_id for case_id, _ in links}), now)
 
     notices = _open_cases(session, to_create, created, unique, now) if created else 0
@@ -240,15 +237,6 @@ def _count_reporters(session: Session, fresh: Sequence[Processed], now: datetime
         counts[p.report.reporter_key] += 1
     if not counts:
         return
-    table = REPORTERS
-    stmt = insert(session, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key"],
-        set_={
-            "reports": table.c.reports + stmt.excluded.reports,
-            "last_seen_at": stmt.excluded.last_seen_at,
-        },
-    )
     rows = [
         {
             "key": key,
@@ -260,36 +248,36 @@ def _count_reporters(session: Session, fresh: Sequence[Processed], now: datetime
         }
         for key, n in sorted(counts.items())
     ]
-    conn = session.connection()
-    for chunk in chunks(rows):
-        conn.execute(stmt, chunk)
+    bulk_insert(
+        session, REPORTERS, rows, conflict=["key"], add=["reports"], replace=["last_seen_at"]
+    )
 
 
 def _recount(session: Session, case_ids: Sequence[int], now: datetime) -> None:
-    """Counts recomputed from the links: correct however often a batch is replayed."""
-    links = LINKS
-    cases = CASES
-    cid: BindParameter[int] = bindparam("cid")
-    stmt = (
-        update(cases)
-        .where(cases.c.id == cid)
-        .values(
-            report_count=select(func.count())
-            .select_from(links)
-            .where(links.c.case_id == cid)
-            .scalar_subquery(),
-            reporter_count=select(func.count(func.distinct(links.c.reporter_key)))
-            .where(links.c.case_id == cid)
-            .scalar_subquery(),
-            last_report_at=select(func.max(links.c.at))
-            .where(links.c.case_id == cid)
-            .scalar_subquery(),
-            updated_at=bindparam("now", type_=cases.c.updated_at.type),
-        )
-    )
-    conn = session.connection()
+    """Counts recomputed from the links (one ``UPDATE ... FROM`` per 500 cases): correct
+    however often a batch is replayed."""
     for chunk in chunks(list(case_ids)):
-        conn.execute(stmt, [{"cid": case_id, "now": now} for case_id in chunk])
+        counts = (
+            select(
+                LINKS.c.case_id,
+                func.count().label("n"),
+                func.count(func.distinct(LINKS.c.reporter_key)).label("reporters"),
+                func.max(LINKS.c.at).label("last"),
+            )
+            .where(LINKS.c.case_id.in_(chunk))
+            .group_by(LINKS.c.case_id)
+            .subquery()
+        )
+        session.connection().execute(
+            update(CASES)
+            .where(CASES.c.id == counts.c.case_id)
+            .values(
+                report_count=counts.c.n,
+                reporter_count=counts.c.reporters,
+                last_report_at=counts.c.last,
+                updated_at=now,
+            )
+        )
 
 
 def _next_midnight(now: datetime) -> datetime:
@@ -377,13 +365,8 @@ def _open_cases(
                     "last_error": None,
                 }
             )
-    conn = session.connection()
-    for chunk in chunks(actions):
-        conn.execute(ACTIONS.insert(), chunk)
-    outbox = insert(session, OUTBOX).on_conflict_do_nothing(index_elements=["key"])
-    for rows in (urgent_rows, csam_rows):
-        for chunk in chunks(rows):
-            conn.execute(outbox, chunk)
+    bulk_insert(session, ACTIONS, actions)
+    bulk_insert(session, OUTBOX, urgent_rows + csam_rows, conflict=["key"])
     queued = len(urgent_rows)
     for recipient, cases in sorted(digests.items(), key=lambda kv: kv[0].id):
         _add_to_digest(session, recipient, cases, now)
@@ -406,8 +389,8 @@ def _add_to_digest(
         if row is None:
             zone = recipient.id.split(":", 1)[1] if recipient.audience is Audience.OWNER else None
             body = {"urgent": False, "day": day, "cases": [], "total": 0}
-            stmt = insert(session, OUTBOX).on_conflict_do_nothing(index_elements=["key"])
-            session.connection().execute(stmt, [notice_row(key, recipient, zone, body, now, due)])
+            fresh = notice_row(key, recipient, zone, body, now, due)
+            bulk_insert(session, OUTBOX, [fresh], conflict=["key"])
             continue  # read it back under the row lock
         if row.attempts == 0 and row.delivered_at is None:
             payload = dict(row.payload)
