@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
+from functools import lru_cache
 
 from bastion.abuse.errors import ActionStateError, InvalidActionError
 from bastion.abuse.reports import ReportType
@@ -36,9 +37,14 @@ def case_keys(url: str, report_type: ReportType | str, at: datetime, window: tim
     if seconds <= 0:
         raise ValueError("the dedup window must be positive")
     bucket = int(at.timestamp()) // seconds
-    digest = hashlib.sha256(url.encode()).hexdigest()[:40]
+    digest = _url_digest(url)
     kind = str(report_type)
     return CaseKeys(f"{kind}:{digest}:{bucket}", f"{kind}:{digest}:{bucket - 1}")
+
+
+@lru_cache(maxsize=65_536)
+def _url_digest(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:40]
 
 
 class Priority(IntEnum):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
 import idna
@@ -41,6 +42,7 @@ _SUB_DELIMS = frozenset("!$&'()*+,;=")
 _PATH_SAFE = _UNRESERVED | _SUB_DELIMS | frozenset(":@/")
 #: ... and in a query (``?`` is allowed there too).
 _QUERY_SAFE = _PATH_SAFE | frozenset("?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0[xX][0-9a-fA-F]*)$")
 _ASCII_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
@@ -64,15 +66,21 @@ def canonicalize_url(raw: str) -> str:
 
 
 def parse_url(raw: str) -> CanonicalUrl:
-    """:func:`canonicalize_url` with the parts kept."""
+    """:func:`canonicalize_url` with the parts kept (popular URLs come from a bounded
+    cache: abuse reports repeat the same URLs)."""
     if not isinstance(raw, str):
         raise InvalidUrlError("a URL must be a string")
+    return _parse_cached(raw)
+
+
+@lru_cache(maxsize=65_536)
+def _parse_cached(raw: str) -> CanonicalUrl:
     text = raw.strip().split("#", 1)[0].rstrip()  # the fragment never reaches the server
     if not text:
         raise InvalidUrlError("the URL is empty")
     if len(text) > MAX_URL_LENGTH:
         raise InvalidUrlError(f"the URL is longer than {MAX_URL_LENGTH} characters")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+    if _CONTROL.search(text):
         raise InvalidUrlError("the URL contains control characters")
     text = text.replace("\\", "/")
     match = _SCHEME_RE.match(text)
