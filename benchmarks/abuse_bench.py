@@ -139,6 +139,7 @@ async def _consume(args: argparse.Namespace) -> dict[str, Any]:
     consumer = await stream.consumer("bench", ack_wait_s=60.0)
     events = 0
     first = last = 0.0
+    spent = {"fetch": 0.0, "process": 0.0, "ack": 0.0}
     idle_since = time.perf_counter()
     while time.perf_counter() - idle_since < 2.0:
         t0 = time.perf_counter()
@@ -146,14 +147,24 @@ async def _consume(args: argparse.Namespace) -> dict[str, Any]:
         if not deliveries:
             continue
         first = first or t0
+        t1 = time.perf_counter()
         await asyncio.to_thread(run, deliveries)
+        t2 = time.perf_counter()
         await consumer.ack(deliveries)
         events += sum(len(d.events) for d in deliveries)
         last = idle_since = time.perf_counter()
+        spent["fetch"] += t1 - t0
+        spent["process"] += t2 - t1
+        spent["ack"] += last - t2
     await stream.close()
     # perf_counter is per process: report wall-clock times for the aggregate.
     offset = time.time() - time.perf_counter()
-    return {"events": events, "start": first + offset, "end": last + offset}
+    return {
+        "events": events,
+        "start": first + offset,
+        "end": last + offset,
+        "spent_s": {k: round(v, 2) for k, v in spent.items()},
+    }
 
 
 def _make_database(admin_url: str) -> tuple[str, Any]:
@@ -235,6 +246,7 @@ def end_to_end(args: argparse.Namespace, processes: int, with_db: bool) -> dict[
         "pack": args.pack,
         "events": events,
         "per_process": [o["events"] for o in outs],
+        "spent_s": [o["spent_s"] for o in outs],
         "seconds": round(took, 3),
         "events_per_s": round(events / took),
         "per_process_events_per_s": round(events / took / processes),

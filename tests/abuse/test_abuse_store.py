@@ -89,6 +89,28 @@ def count(db: Database, model: Any, *where: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
+def assert_counts_match_links(db: Database) -> None:
+    """Every case's counters equal what its links say (reports, distinct reporters)."""
+    with db.session() as s:
+        truth = {
+            case_id: (n, reporters, last)
+            for case_id, n, reporters, last in s.execute(
+                select(
+                    AbuseCaseReport.case_id,
+                    func.count(),
+                    func.count(func.distinct(AbuseCaseReport.reporter_key)),
+                    func.max(AbuseCaseReport.at),
+                ).group_by(AbuseCaseReport.case_id)
+            )
+        }
+        cases = list(s.scalars(select(AbuseCase)))
+    assert cases
+    for c in cases:
+        n, reporters, last = truth[c.id]
+        assert (c.report_count, c.reporter_count) == (n, reporters), c.id
+        assert c.last_report_at.replace(tzinfo=None) == last.replace(tzinfo=None)
+
+
 def outbox(db: Database) -> list[OutboxMessage]:
     with db.session() as s:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.key)))
@@ -143,6 +165,7 @@ def test_replaying_a_batch_changes_nothing(db: Database) -> None:
     before = (count(db, AbuseReport), count(db, AbuseCaseReport), len(outbox(db)))
     with db.session() as s:
         snapshot = [(c.report_count, c.reporter_count) for c in s.scalars(select(AbuseCase))]
+    assert_counts_match_links(db)
     again = apply_batch(db, batch + batch[:2], window=WINDOW, clock=clock(T0 + timedelta(1)))
     assert (again.new_reports, again.duplicate_reports, again.new_cases, again.notices) == (
         0,
@@ -220,7 +243,7 @@ def test_digests_collect_cases_until_leased(db: Database) -> None:
 
 
 def test_concurrent_consumers_open_each_case_once(db: Database) -> None:
-    batch = process(db, [report(email=f"r{i}@r.example", url=f"https://shop.example/{i % 7}")
+    batch = process(db, [report(email=f"r{i % 13}@r.example", url=f"https://shop.example/{i % 7}")
                          for i in range(60)])  # fmt: skip
     barrier = threading.Barrier(3)
     results: list[Any] = []
@@ -245,7 +268,38 @@ def test_concurrent_consumers_open_each_case_once(db: Database) -> None:
     assert sum(r.new_cases for r in results) == 7
     with db.session() as s:
         assert sum(c.report_count for c in s.scalars(select(AbuseCase))) == 60
+    assert_counts_match_links(db)
     assert sum(m.key.startswith("abuse:notify:") for m in outbox(db)) == 14
+
+
+def test_concurrent_consumers_with_disjoint_reports_count_reporters_once(db: Database) -> None:
+    """Different reports by the same reporters about the same URLs, at the same time."""
+    reports = [report(email=f"r{i % 5}@r.example", url=f"https://shop.example/{i % 3}")
+               for i in range(120)]  # fmt: skip
+    batch = process(db, reports)
+    for _ in range(3):
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def consume(part: list[Processed]) -> None:
+            try:
+                barrier.wait(timeout=10)
+                for i in range(0, len(part), 10):
+                    apply_batch(db, part[i : i + 10], window=WINDOW, clock=clock())
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=consume, args=(p,)) for p in (batch[0::2], batch[1::2])]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not errors, errors
+    with db.session() as s:
+        cases = list(s.scalars(select(AbuseCase)))
+    assert len(cases) == 3 and all(c.reporter_count == 5 for c in cases)
+    assert sum(c.report_count for c in cases) == 120
+    assert_counts_match_links(db)
 
 
 def _case_id(db: Database, kind: str = "phishing") -> int:

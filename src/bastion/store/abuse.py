@@ -38,7 +38,7 @@ from bastion.store.abuse_models import (
     AbuseReporter,
     AbuseZoneContact,
 )
-from bastion.store.abuse_sql import OUTBOX, REPORTERS, chunks, insert, notice_row, now_utc
+from bastion.store.abuse_sql import OUTBOX, REPORTERS, chunks, insert, notice_row, now_utc, one_of
 from bastion.store.audit import record_audit
 from bastion.store.db import Database
 from bastion.store.models import Zone
@@ -121,7 +121,7 @@ def reputations(session: Session, keys: Collection[str]) -> dict[str, Reputation
                 AbuseReporter.reports,
                 AbuseReporter.actioned,
                 AbuseReporter.rejected,
-            ).where(AbuseReporter.key.in_(chunk))
+            ).where(one_of(session, AbuseReporter.key, chunk))
         ):
             out[key] = Reputation(reports, actioned, rejected)
     return out

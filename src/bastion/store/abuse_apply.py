@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,7 @@ from bastion.store.abuse_sql import (
     chunks,
     notice_row,
     now_utc,
+    one_of,
 )
 from bastion.store.content_models import OutboxMessage
 from bastion.store.db import Database
@@ -179,7 +180,7 @@ def _apply(
     for chunk in chunks(keys):
         for case_id, key, last in session.execute(
             select(AbuseCase.id, AbuseCase.key, AbuseCase.last_report_at).where(
-                AbuseCase.key.in_(chunk)
+                one_of(session, AbuseCase.key, chunk)
             )
         ):
             known[key] = [case_id, last]
@@ -208,7 +209,7 @@ def _apply(
         raced = [key for key in to_create if key not in created]
         for chunk in chunks(raced):
             for case_id, key in session.execute(
-                select(AbuseCase.id, AbuseCase.key).where(AbuseCase.key.in_(chunk))
+                select(AbuseCase.id, AbuseCase.key).where(one_of(session, AbuseCase.key, chunk))
             ):
                 known[key][0] = case_id
     ids: dict[str, int] = {key: value[0] for key, value in known.items() if value[0] is not None}
@@ -224,8 +225,7 @@ def _apply(
         }
         for e, key in joins
     }
-    bulk_insert(session, LINKS, list(links.values()), conflict=["case_id", "report_id"])
-    _recount(session, sorted({case_id for case_id, _ in links}), now)
+    _link(session, list(links.values()), now)
 
     notices = _open_cases(session, to_create, created, unique, now) if created else 0
     return ApplyResult(len(fresh), duplicates, len(created), len(joins), notices)
@@ -253,31 +253,71 @@ def _count_reporters(session: Session, fresh: Sequence[Processed], now: datetime
     )
 
 
-def _recount(session: Session, case_ids: Sequence[int], now: datetime) -> None:
-    """Counts recomputed from the links (one ``UPDATE ... FROM`` per 500 cases): correct
-    however often a batch is replayed."""
-    for chunk in chunks(list(case_ids)):
-        counts = (
-            select(
-                LINKS.c.case_id,
-                func.count().label("n"),
-                func.count(func.distinct(LINKS.c.reporter_key)).label("reporters"),
-                func.max(LINKS.c.at).label("last"),
+def _link(session: Session, links: list[dict[str, Any]], now: datetime) -> None:
+    """Insert the report-case links and add them to the cases' counts, exactly.
+
+    The touched cases are locked first, in id order (PostgreSQL; SQLite's write lock
+    serialises whole transactions), so two consumers adding to one case take turns: the
+    second sees the first's links when it checks which reporters are new to the case.
+    Only links actually inserted count, so a replayed batch adds nothing.
+    """
+    case_ids = sorted({link["case_id"] for link in links})
+    for chunk in chunks(case_ids):
+        locked = select(AbuseCase.id).where(one_of(session, AbuseCase.id, chunk))
+        session.execute(locked.order_by(AbuseCase.id).with_for_update()).all()
+    # Which (case, reporter) pairs exist already, before this batch's links go in (one
+    # index scan on (case_id, reporter_key); extra pairs of the cross product are ignored).
+    keys = sorted({link["reporter_key"] for link in links})
+    seen: set[tuple[int, str]] = set()
+    for chunk in chunks(case_ids):
+        seen.update(
+            (case_id, key)
+            for case_id, key in session.execute(
+                select(LINKS.c.case_id, LINKS.c.reporter_key)
+                .where(one_of(session, LINKS.c.case_id, chunk))
+                .where(one_of(session, LINKS.c.reporter_key, keys))
+                .distinct()
             )
-            .where(LINKS.c.case_id.in_(chunk))
-            .group_by(LINKS.c.case_id)
-            .subquery()
         )
-        session.connection().execute(
-            update(CASES)
-            .where(CASES.c.id == counts.c.case_id)
-            .values(
-                report_count=counts.c.n,
-                reporter_count=counts.c.reporters,
-                last_report_at=counts.c.last,
-                updated_at=now,
-            )
+    added = bulk_insert(
+        session,
+        LINKS,
+        links,
+        conflict=["case_id", "report_id"],
+        returning=["case_id", "report_id", "reporter_key", "at"],
+    )
+    if not added:
+        return
+    pairs = sorted({(case_id, key) for case_id, _, key, _ in added})
+    totals: dict[int, list[Any]] = {}  # case id -> [reports, new reporters, last report]
+    for case_id, key in pairs:
+        totals.setdefault(case_id, [0, 0, None])[1] += (case_id, key) not in seen
+    for case_id, _, _, at in added:
+        total = totals[case_id]
+        total[0] += 1
+        total[2] = at if total[2] is None or at > total[2] else total[2]
+    stmt = (
+        update(CASES)
+        .where(CASES.c.id == bindparam("cid"))
+        .values(
+            report_count=CASES.c.report_count + bindparam("n"),
+            reporter_count=CASES.c.reporter_count + bindparam("r"),
+            last_report_at=case(
+                (
+                    CASES.c.last_report_at < bindparam("last", type_=CASES.c.updated_at.type),
+                    bindparam("last", type_=CASES.c.updated_at.type),
+                ),
+                else_=CASES.c.last_report_at,
+            ),
+            updated_at=bindparam("now", type_=CASES.c.updated_at.type),
         )
+    )
+    rows = [
+        {"cid": case_id, "n": n, "r": r, "last": last, "now": now}
+        for case_id, (n, r, last) in sorted(totals.items())
+    ]
+    for chunk in chunks(rows):
+        session.connection().execute(stmt, chunk)
 
 
 def _next_midnight(now: datetime) -> datetime:

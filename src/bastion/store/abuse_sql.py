@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from psycopg import sql as pgsql
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, BigInteger, Integer, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from bastion.abuse.routing import Recipient
@@ -188,3 +189,15 @@ def _pg_bulk_insert(
             parts.append(pgsql.SQL("RETURNING {}").format(_idents(returning)))
         cur.execute(pgsql.SQL(" ").join(parts))
         return [tuple(r) for r in cur.fetchall()] if returning else []
+
+
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """``column IN values``: one array parameter on PostgreSQL (``= ANY(%s)``, an index
+    scan whatever the count, and one statement text), a bound list on SQLite."""
+    items = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        element = column.type
+        if isinstance(element, Integer):
+            element = BigInteger()
+        return column == any_(bindparam(None, items, type_=ARRAY(element)))
+    return column.in_(items)
