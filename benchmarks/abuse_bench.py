@@ -148,7 +148,7 @@ async def _consume(args: argparse.Namespace) -> dict[str, Any]:
             continue
         first = first or t0
         t1 = time.perf_counter()
-        await asyncio.to_thread(run, deliveries)
+        run(deliveries) if args.inline else await asyncio.to_thread(run, deliveries)
         t2 = time.perf_counter()
         await consumer.ack(deliveries)
         events += sum(len(d.events) for d in deliveries)
@@ -224,6 +224,7 @@ def end_to_end(args: argparse.Namespace, processes: int, with_db: bool) -> dict[
             str(args.fetch),
             "--database",
             database,
+            *(["--inline"] if args.inline else []),
         ]
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE) for _ in range(processes)]
         outs = [json.loads(p.communicate(timeout=1800)[0]) for p in procs]
@@ -264,6 +265,9 @@ def main() -> None:
     parser.add_argument("--process", type=int, default=50_000, help="events per consumer run")
     parser.add_argument("--pack", type=int, default=100, help="events per message (packed)")
     parser.add_argument("--fetch", type=int, default=10, help="messages per fetch")
+    parser.add_argument(
+        "--inline", action="store_true", help="process on the event loop (no worker thread)"
+    )
     parser.add_argument("--skip-db", action="store_true")
     parser.add_argument("--skip-core", action="store_true")
     parser.add_argument("--stream", default="")

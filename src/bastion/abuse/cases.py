@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from functools import lru_cache
+from typing import cast
 
 from bastion.abuse.errors import ActionStateError, InvalidActionError
 from bastion.abuse.reports import ReportType
@@ -81,7 +82,9 @@ POLICIES: dict[ReportType, Policy] = {
 
 
 def policy_of(report_type: ReportType | str) -> Policy:
-    return POLICIES[ReportType(report_type)]
+    """The type's policy (a plain string works: ``ReportType`` members hash as strings)."""
+    policy = POLICIES.get(cast(ReportType, report_type))
+    return policy if policy is not None else POLICIES[ReportType(report_type)]
 
 
 def sla_due(report_type: ReportType | str, opened_at: datetime) -> datetime:

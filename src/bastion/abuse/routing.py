@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from bastion.abuse.cases import policy_of
 from bastion.abuse.reports import ReportType
@@ -81,6 +82,7 @@ def recipients_of(zone: ZoneInfo | None) -> tuple[Recipient, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
 def route(
     report_type: ReportType,
     zone: ZoneInfo | None,
@@ -88,7 +90,8 @@ def route(
     untrusted_reporter: bool = False,
     flooded: bool = False,
 ) -> Routing:
-    """Where a new case of ``report_type`` about a URL of ``zone`` goes."""
+    """Where a new case of ``report_type`` about a URL of ``zone`` goes (cached: a pure
+    function of its arguments, and zones are immutable)."""
     urgent = policy_of(report_type).urgent
     csam = report_type is ReportType.CSAM
     held = tuple(
