@@ -106,3 +106,86 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_notifies_nobody_twice(
     assert notices == 2 * cases  # owner and host, once each (urgent types)
     assert worker.stats.duplicates >= 25  # the dead worker's half came back and was skipped
     db.dispose()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _nats_server(port: int, store: Path) -> subprocess.Popen[bytes]:
+    import shutil
+
+    binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    proc = subprocess.Popen(
+        [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    import socket
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("nats-server did not start")
+
+
+def test_a_jetstream_server_restart_mid_consumption_loses_nothing(tmp_path: Path) -> None:
+    """Our own nats-server (the system one is shared): SIGKILLed while a worker consumes,
+    restarted on the same store; the worker reconnects and finishes, exactly once."""
+    from bastion.stream.jetstream import JetStreamStream
+
+    port, store = _free_port(), tmp_path / "js"
+    url = f"nats://127.0.0.1:{port}"
+    server = _nats_server(port, store)
+    db = Database(f"sqlite:///{tmp_path / 'b.db'}")
+    db.upgrade()
+    with db.session(write=True) as s:
+        set_zone_contacts(s, "shop.example", owner_contact="o@shop.example", host="HostCo",
+                          host_contact="abuse@hostco.example", actor="test")  # fmt: skip
+    events = _events()
+
+    async def body() -> AbuseWorker:
+        nonlocal server
+        stream = await JetStreamStream.connect(url, timeout_s=10.0)
+        await stream.publish_batch(events)
+        worker = AbuseWorker(db, stream, ack_wait_s=1.0, batch=20)
+        for _ in range(3):
+            await worker.run_once(timeout_s=1.0)
+        # A batch in hand, half of it committed, none of it acknowledged, when the server dies.
+        in_hand = await (await worker.consumer()).fetch(20, timeout_s=2.0)
+        assert len(in_hand) == 20
+        worker.process(in_hand[:10])
+        assert 60 < _counts(db)[0] < N
+        server.kill()  # SIGKILL: no clean shutdown
+        server.wait(timeout=10)
+        server = _nats_server(port, store)
+        deadline = time.monotonic() + 60
+        while _counts(db)[0] < N and time.monotonic() < deadline:
+            try:
+                await worker.run_once(timeout_s=0.5)
+            except Exception:  # the connection is coming back
+                await asyncio.sleep(0.2)
+        quiet_until = time.monotonic() + 1.5
+        while time.monotonic() < quiet_until:
+            await worker.run_once(timeout_s=0.3)
+        await stream.close()
+        return worker
+
+    try:
+        worker = asyncio.run(body())
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    reports, cases, counted, notices = _counts(db)
+    assert (reports, counted) == (N, N)
+    assert cases == 2 * URLS and notices == 2 * cases
+    assert worker.stats.new_reports == N
+    assert worker.stats.duplicates >= 10  # the committed half came back and was skipped
+    db.dispose()
