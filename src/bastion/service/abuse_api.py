@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
@@ -42,8 +41,8 @@ from bastion.service.abuse_form import (
     render_thanks,
     submission_fields,
 )
-from bastion.service.content_api import caller
-from bastion.service.security import Gate, require, token_from
+from bastion.service.responses import json_response
+from bastion.service.security import Gate, caller, require, token_from
 from bastion.store import abuse as store
 from bastion.stream import StreamError
 
@@ -57,10 +56,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"description": "Rate limit (per address or per email) exceeded; see Retry-After"},
     503: {"description": "The event stream is unavailable; retry later"},
 }
-
-
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
 
 
 async def desk_of(app: FastAPI) -> AbuseDesk:
@@ -146,7 +141,7 @@ async def submit_report(
 ) -> Response:
     desk, source = intake
     report = await _submit(desk, submission, source)
-    return _json(
+    return json_response(
         {"id": report.id, "status": "accepted", "type": report.type, "urls": report.urls}, 202
     )
 
@@ -276,7 +271,7 @@ async def list_cases(
             )
 
     cases = await run_in_threadpool(query)
-    return _json({"cases": [case_view(c, audience) for c in cases]})
+    return json_response({"cases": [case_view(c, audience) for c in cases]})
 
 
 @router.get("/v1/abuse/cases/{case_id}", summary="One case with its reports and actions")
@@ -298,7 +293,7 @@ async def get_case(
         raise HTTPException(404, f"no case {case_id}") from None
     if zones is not None and case["zone"] not in zones:
         raise HTTPException(404, f"no case {case_id}")
-    return _json(case_view(case, audience))
+    return json_response(case_view(case, audience))
 
 
 class ActionBody(BaseModel):
@@ -333,7 +328,9 @@ async def act_on_case(
         raise HTTPException(409, str(exc)) from None
     except InvalidActionError as exc:
         raise HTTPException(400, str(exc)) from None
-    return _json({"case": outcome.case, "action": outcome.action, "notices": outcome.notices})
+    return json_response(
+        {"case": outcome.case, "action": outcome.action, "notices": outcome.notices}
+    )
 
 
 __all__ = ["router"]

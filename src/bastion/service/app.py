@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -41,6 +40,7 @@ from bastion.service.hotpath import HotPaths
 from bastion.service.openapi import HOT_PATHS, SECURITY_SCHEMES
 from bastion.service.outbox import OutboxDeliverer, senders_from
 from bastion.service.protection import ProtectionMiddleware
+from bastion.service.responses import json_response
 from bastion.service.scoring import ScoringService
 from bastion.service.scripts_api import router as scripts_router
 from bastion.service.security import Gate, require
@@ -67,10 +67,6 @@ def build_rules(settings: Settings) -> RuleSet:
         return compile_rules(DEFAULT_RULE_SPECS)
     specs = [RuleSpec(r.id, r.expression, r.action, r.description) for r in settings.rules]
     return compile_rules(specs)
-
-
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
 
 
 def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None) -> FastAPI:
@@ -139,13 +135,13 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        return _json({"error": exc.detail}, exc.status_code, dict(exc.headers or {}))
+        return json_response({"error": exc.detail}, exc.status_code, dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return _json({"error": f"{where}: {first.get('msg', 'invalid request')}"}, 400)
+        return json_response({"error": f"{where}: {first.get('msg', 'invalid request')}"}, 400)
 
     def openapi_schema() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -175,14 +171,14 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> Response:
-        return _json({"status": "ok"})
+        return json_response({"status": "ok"})
 
     @app.get("/readyz", tags=["ops"], summary="Readiness: model loaded and database reachable")
     async def readyz() -> Response:
         db_ok = await run_in_threadpool(database.ping)
         body = {"status": "ready" if db_ok else "unavailable", "model": scoring.version}
         body["database"] = "ok" if db_ok else "unreachable"
-        return _json(body, 200 if db_ok else 503)
+        return json_response(body, 200 if db_ok else 503)
 
     metrics_gate = [] if settings.metrics_public else [Depends(require(Permission("metrics.read")))]
 

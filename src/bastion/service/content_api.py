@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -23,7 +22,8 @@ from bastion.service.content import (
     ContentService,
     ScanOutcome,
 )
-from bastion.service.security import Gate, require, token_from
+from bastion.service.responses import json_response
+from bastion.service.security import caller, require
 
 SCAN = Permission("content.scan")
 REVIEW = Permission("content.review")
@@ -35,10 +35,6 @@ MAX_ID = 2**63 - 1
 BlockId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status, media_type="application/json")
-
-
 def _service(request: Request) -> ContentService:
     service: ContentService = request.app.state.content
     return service
@@ -46,31 +42,6 @@ def _service(request: Request) -> ContentService:
 
 def _actor(principal: Principal | None) -> str:
     return principal.token_id if principal is not None else "anonymous"
-
-
-async def caller(request: Request) -> Principal | None:
-    """The authenticated, rate-limited caller; permissions are checked per zone by routes."""
-    gate: Gate = request.app.state.gate
-    if gate.authenticator is None:
-        return None
-    headers = request.scope["headers"]
-    token = token_from(headers)
-    principal = gate.authenticator.authenticate(token) if token else None
-    if principal is None:
-        raise HTTPException(
-            401,
-            "a valid API token is required: send 'Authorization: Bearer <token>'",
-            {"WWW-Authenticate": "Bearer"},
-        )
-    limit = principal.rate_limit or gate.default_rate
-    verdict = gate.limiter.allow(f"token:{principal.token_id}", limit * gate.rate_share)
-    if not verdict.allowed:
-        raise HTTPException(
-            429,
-            f"rate limit of {limit:g} requests/s exceeded",
-            {"Retry-After": str(max(1, math.ceil(verdict.retry_after_s)))},
-        )
-    return principal
 
 
 def _allowed(principal: Principal | None, permission: Permission, zone: str | None) -> bool:
@@ -113,11 +84,11 @@ async def scan(
             service.scan, data, url, zone, actor=_actor(principal), dihedral=dihedral
         )
     except ContentError as exc:
-        return _json({"error": str(exc), "code": exc.code}, exc.http_status)
+        return json_response({"error": str(exc), "code": exc.code}, exc.http_status)
     except ContentInputError as exc:
-        return _json({"error": str(exc), "code": "bad_request"}, 400)
+        return json_response({"error": str(exc), "code": "bad_request"}, 400)
     status, body = _outcome_json(outcome)
-    return _json(body, status)
+    return json_response(body, status)
 
 
 def _outcome_json(outcome: ScanOutcome) -> tuple[int, dict[str, Any]]:
@@ -269,7 +240,7 @@ async def list_blocks(
         )
     except ContentInputError as exc:
         raise HTTPException(400, str(exc)) from None
-    return _json({"blocks": blocks})
+    return json_response({"blocks": blocks})
 
 
 async def _zone_of(request: Request, block_id: int) -> str:
@@ -281,7 +252,7 @@ async def _zone_of(request: Request, block_id: int) -> str:
 
 async def _run(call: Any, *args: Any, **kwargs: Any) -> Response:
     try:
-        return _json(await run_in_threadpool(call, *args, **kwargs))
+        return json_response(await run_in_threadpool(call, *args, **kwargs))
     except BlockNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except BlockStateError as exc:

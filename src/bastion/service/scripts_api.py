@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -42,13 +41,14 @@ from bastion.scripts.monitor.policy import (
     suggest_policy,
 )
 from bastion.scripts.monitor.reports import ACCEPTED_MEDIA_TYPES, ReportError
-from bastion.service.content_api import caller
+from bastion.service.responses import json_response
 from bastion.service.scripts_monitor import (
     ReportRefused,
     ScriptMonitor,
     build_monitor,
     client_address,
 )
+from bastion.service.security import caller
 
 READ = Permission("analytics.read")
 WRITE = Permission("rules.write")
@@ -81,10 +81,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(prefix="/v1/csp", tags=["scripts"], lifespan=lifespan)
-
-
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
 
 
 def _monitor(request: Request) -> ScriptMonitor:
@@ -138,14 +134,14 @@ async def receive_reports(request: Request, zone: str) -> Response:
         outcome = await run_in_threadpool(monitor.ingest, name, body, content_type)
     except ReportRefused as exc:
         code = {400: "bad_zone", 404: "unknown_zone", 413: "too_large", 429: "rate_limited"}
-        return _json(
+        return json_response(
             {"error": exc.message, "code": code.get(exc.status, "refused")},
             exc.status,
             {**_CORS, **exc.headers},
         )
     except ReportError as exc:
-        return _json({"error": str(exc), "code": exc.code}, exc.status, _CORS)
-    return _json(outcome.to_json(), 202, _CORS)
+        return json_response({"error": str(exc), "code": exc.code}, exc.status, _CORS)
+    return json_response(outcome.to_json(), 202, _CORS)
 
 
 def _zone_for(principal: Principal | None, permission: Permission, zone: str) -> str:
@@ -185,7 +181,7 @@ async def list_resources(
         after_id=after_id,
         limit=limit,
     )
-    return _json({"zone": name, "resources": items})
+    return json_response({"zone": name, "resources": items})
 
 
 @router.get("/zones/{zone}/resources/{resource_id}", summary="One resource with its versions")
@@ -202,7 +198,7 @@ async def get_resource(
     )
     if item is None:
         raise HTTPException(404, f"no resource {resource_id} in zone {name}")
-    return _json(item)
+    return json_response(item)
 
 
 @router.get("/zones/{zone}/alerts", summary="The zone's alerts, oldest first")
@@ -218,7 +214,7 @@ async def list_alerts(
     alerts = await run_in_threadpool(
         _monitor(request).inventory.list_alerts, name, kind=kind, after_id=after_id, limit=limit
     )
-    return _json({"zone": name, "alerts": alerts})
+    return json_response({"zone": name, "alerts": alerts})
 
 
 def _report_uri(request: Request, monitor: ScriptMonitor, zone: str) -> str:
@@ -257,7 +253,7 @@ async def get_policy(request: Request, zone: Zone, principal: Caller) -> Respons
     suggested = suggest_policy(name, scripts, connections)
     policy = stored[0] if stored is not None else suggested
     uri = _report_uri(request, monitor, name)
-    return _json(
+    return json_response(
         {
             "zone": name,
             "policy": policy.to_json() if stored is not None else None,
@@ -289,7 +285,7 @@ async def put_policy(
     await run_in_threadpool(monitor.inventory.put_policy, name, policy, actor, monitor.clock())
     monitor.forget_zones()
     uri = _report_uri(request, monitor, name)
-    return _json(
+    return json_response(
         {
             "zone": name,
             "policy": policy.to_json(),

@@ -41,9 +41,12 @@ class Gate:
     _keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     def check(
-        self, headers: Iterable[tuple[bytes, bytes]], permission: Permission
+        self, headers: Iterable[tuple[bytes, bytes]], permission: Permission | None
     ) -> Principal | None:
-        """The caller's principal (``None`` with auth off); raises :class:`AccessDenied`."""
+        """The caller's principal (``None`` with auth off); raises :class:`AccessDenied`.
+
+        With ``permission`` None only the token and its rate are checked (routes that
+        decide per zone check the permission themselves)."""
         if self.authenticator is None:
             return None
         token = token_from(headers)
@@ -60,7 +63,7 @@ class Gate:
                 "the API token is unknown, revoked or expired",
                 {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        if not principal.has(permission):
+        if permission is not None and not principal.has(permission):
             raise AccessDenied(403, f"this token's roles do not grant '{permission.value}'")
         limit = principal.rate_limit or self.default_rate
         key = self._keys.get(principal.token_id)
@@ -88,15 +91,24 @@ def token_from(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     return edge_token
 
 
+async def _admit(request: Request, permission: Permission | None) -> Principal | None:
+    gate: Gate = request.app.state.gate
+    try:
+        return gate.check(request.scope["headers"], permission)
+    except AccessDenied as exc:
+        raise HTTPException(exc.status, exc.message, exc.headers) from None
+
+
 def require(permission: Permission) -> Callable[[Request], Awaitable[Principal | None]]:
     """A FastAPI dependency that admits callers whose token grants ``permission``."""
 
     async def dependency(request: Request) -> Principal | None:
-        gate: Gate = request.app.state.gate
-        try:
-            principal: Principal | None = gate.check(request.scope["headers"], permission)
-        except AccessDenied as exc:
-            raise HTTPException(exc.status, exc.message, exc.headers) from None
-        return principal
+        return await _admit(request, permission)
 
     return dependency
+
+
+async def caller(request: Request) -> Principal | None:
+    """A FastAPI dependency: the authenticated, rate-limited caller, for routes that
+    check permissions per zone themselves."""
+    return await _admit(request, None)
