@@ -1361,6 +1361,125 @@ def _bulk(rng: random.Random) -> tuple[str, str, str]:
     )
 
 
+# --- 9. calculator and unit-conversion queries -------------------------------------------------
+
+_CALC_FUNCS = words("sqrt sin cos tan log ln exp abs floor ceil round cbrt arcsin arctan")
+_CALC_WORDS = (
+    "", "", "", "what is ", "calculate ", "solve ", "how much is ", "compute ", "= ", "calc ",
+)  # fmt: skip
+_UNITS = (
+    "usd to eur", "eur in gbp", "km to miles", "mph to kmh", "kg in lbs", "f to c", "celsius to fahrenheit",
+    "gb to mb", "ml to oz", "cm to inches", "hours to minutes", "jpy to usd", "sq ft to m2",
+)  # fmt: skip
+
+
+def _num(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.6:
+        return str(rng.randint(0, 999))
+    if r < 0.8:
+        return f"{rng.randint(0, 99)}.{rng.randint(0, 99)}"
+    return rng.choice(["pi", "e", "x", "2x", "3y", "n", "1e6", "0.5"])
+
+
+def _arith(rng: random.Random, depth: int = 0) -> str:
+    r = rng.random()
+    if depth > 2 or r < 0.35:
+        return _num(rng)
+    op = rng.choice(["+", "-", "*", "/", "^", "**", " x ", " mod ", "%", " + ", " * ", " / "])
+    if r < 0.7:
+        return f"{_arith(rng, depth + 1)}{op}{_arith(rng, depth + 1)}"
+    if r < 0.85:
+        return f"({_arith(rng, depth + 1)}{op}{_arith(rng, depth + 1)})"
+    return f"{rng.choice(_CALC_FUNCS)}({_arith(rng, depth + 1)})"
+
+
+def _calculator(rng: random.Random) -> tuple[str, str, str]:
+    k = rng.randrange(6)
+    if k <= 2:
+        expr = _arith(rng)
+        if rng.random() < 0.3:
+            expr = f"{expr} {rng.choice(['+', '-', '*', '/'])} {_arith(rng, 1)}"
+        if rng.random() < 0.15:
+            expr = f"{expr}={rng.randint(0, 999)}"
+        return rng.choice(_CALC_WORDS) + expr, "value", "calc:arith"
+    if k == 3:
+        a, b = rng.randint(1, 99), rng.randint(2, 999)
+        return (
+            rng.choice(
+                [
+                    f"{a}% of {b}",
+                    f"{a} percent of {b}",
+                    f"{b} + {a}%",
+                    f"{b} - {a}% discount",
+                    f"tip {a}% on {b}",
+                    f"{a}/{b} as a percentage",
+                    f"{rng.randint(2, 12)}!",
+                    f"{rng.randint(5, 20)} choose {rng.randint(1, 5)}",
+                ]
+            ),
+            "value",
+            "calc:percent",
+        )
+    if k == 4:
+        return f"{rng.randint(1, 5000)} {rng.choice(_UNITS)}", "value", "calc:units"
+    a, b, c = rng.randint(1, 9), rng.randint(1, 20), rng.randint(1, 50)
+    return (
+        rng.choice(
+            [
+                f"{a}x^2 - {b}x + {c} = 0",
+                f"{a}x + {b} = {c}",
+                f"y = {a}x + {b}",
+                f"derivative of x^{a} * sin(x)",
+                f"integral of {a}x^2 dx from 0 to {b}",
+                "limit (1+1/n)^n as n->inf",
+                f"gcd({b * a}, {c * a})",
+                f"lcm({a}, {b})",
+                f"{a}/{b} + {c}/{b + a}",
+                f"log_{a}({b})",
+                "e^(i*pi) + 1",
+                f"sum 1/n^2 n=1 to {c}",
+            ]
+        ),
+        "value",
+        "calc:algebra",
+    )
+
+
+# --- 10. regular expressions (regex testers, validation configs, log filters) --------------------
+
+_REGEXES = (
+    r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$", r"^(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$",
+    r"^\d{4}-\d{2}-\d{2}$", r"(?P<year>\d{4})-(?P<month>\d\d)-(?P<day>\d\d)", r"^\+?[1-9]\d{1,14}$", r"^#?([a-f0-9]{6}|[a-f0-9]{3})$",
+    r"^(?=.*[A-Z])(?=.*[a-z])(?=.*\d)(?=.*[^\w\s]).{12,}$", r"<[^>]+>", r"^\s+|\s+$", r"\s{2,}", r"[^\x20-\x7E]",
+    r"https?://[^\s/$.?#].[^\s]*", r"^/api/v\d+/users/(\d+)$", r"(?i)\b(error|warn|fatal)\b",
+    r"^[a-z0-9-]{3,63}$", r"(\w+)\s\1", r"^(?!.*\.\.)[\w.-]+$", r"\$\{([A-Z_]+)\}", r"^v?(\d+)\.(\d+)\.(\d+)(?:-([\w.]+))?$",
+    r"\[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2}) [+-]\d{4}\]", r"^(GET|POST|PUT|DELETE) (\S+) HTTP/1\.[01]$", r"[\u4e00-\u9fff]+",
+    r"^[A-Z]{2}\d{2}[A-Z0-9]{1,30}$", r"(?<=\$)\d+(\.\d\d)?", r"^\d{5}(-\d{4})?$", r"\.(jpe?g|png|gif|webp)$", r"^/(?!admin).*",
+)  # fmt: skip
+_TEST_LINES = (
+    "{email}", "10.0.{n}.{n}", "192.168.1.{n}", "/api/v2/users/{big}", "{year}-0{n}-1{n}", "+49 30 {big}", "#{hex}",
+    "hello   world", "  padded  ", "v{ver}", "{first} {last}", "{p}", "GET /index.html HTTP/1.1", "order #{big} shipped",
+    "error: disk full on {svc}", "WARN retrying in {n}s", "price: ${n}.99", "{w_}_{w_2}.png", "{dom}",
+)  # fmt: skip
+
+
+def _regex(rng: random.Random) -> tuple[str, str, str]:
+    """A pattern as a regex tester, a validation config or a log filter holds it (JSON bodies
+    reach the scorer as their leaf values, so the leaves are what is generated)."""
+    pattern = rng.choice(_REGEXES)
+    k = rng.randrange(4)
+    if k == 0:
+        return pattern, "value", "regex:pattern"
+    if k == 1:
+        return f"/{pattern}/{rng.choice(['', 'g', 'gm', 'i', 'gi', 'x'])}", "value", "regex:literal"
+    if k == 2:
+        lines = "\n".join(_f(rng.choice(_TEST_LINES), rng) for _ in range(rng.randint(2, 5)))
+        return lines, "value", "regex:teststring"
+    field = rng.choice(["email", "username", "path", "message", "sku", "phone"])
+    return f"{field} =~ {pattern}", "value", "regex:rule"
+
+
 CATEGORIES: tuple[tuple[str, _Maker, float], ...] = (
     ("shellvocab", _shell_vocab, 2.0),
     ("devqa", _dev_qa, 2.0),
@@ -1370,6 +1489,8 @@ CATEGORIES: tuple[tuple[str, _Maker, float], ...] = (
     ("ua", _user_agents, 1.2),
     ("oauth", _oauth, 0.8),
     ("bulk", _bulk, 0.6),
+    ("calc", _calculator, 0.8),
+    ("regex", _regex, 0.6),
 )
 _BY_NAME = {name: maker for name, maker, _ in CATEGORIES}
 
