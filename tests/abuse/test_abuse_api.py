@@ -216,6 +216,20 @@ ABUSE_ROUTES = {
     ("GET", "/v1/abuse/cases"),
     ("GET", "/v1/abuse/cases/{case_id}"),
     ("POST", "/v1/abuse/cases/{case_id}/actions"),
+    # Legal orders, bulk actions, transparency: abuse.manage only, and they hold no
+    # reporter details (test_abuse_orders_api.py::test_new_routes_show_owners_nothing...).
+    ("GET", "/v1/abuse/orders"),
+    ("POST", "/v1/abuse/orders"),
+    ("GET", "/v1/abuse/orders/{order_id}"),
+    ("POST", "/v1/abuse/orders/{order_id}/withdraw"),
+    ("POST", "/v1/abuse/cases/bulk-actions"),
+    ("GET", "/v1/abuse/transparency"),
+    ("GET", "/v1/abuse/feed"),
+    ("POST", "/v1/abuse/cases/{case_id}/recheck"),
+    # Evidence: staff only to read (test_abuse_evidence.py); attaching returns its hash.
+    ("POST", "/v1/abuse/reports/{report_id}/evidence"),
+    ("GET", "/v1/abuse/reports/{report_id}/evidence"),
+    ("GET", "/v1/abuse/evidence/{sha256}"),
 }
 
 

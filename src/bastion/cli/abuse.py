@@ -392,3 +392,7 @@ def zone_set(
             }
         )
     )
+
+
+# Legal orders, bulk actions, transparency (a module of their own, registered here).
+from bastion.cli import abuse_orders as _abuse_orders  # noqa: E402, F401

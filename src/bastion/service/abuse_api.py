@@ -328,6 +328,9 @@ async def act_on_case(
         raise HTTPException(409, str(exc)) from None
     except InvalidActionError as exc:
         raise HTTPException(400, str(exc)) from None
+    edge = getattr(request.app.state, "abuse_edge", None)
+    if edge is not None:  # this worker's edge check picks the change up at once
+        edge.refresh_soon()
     return json_response(
         {"case": outcome.case, "action": outcome.action, "notices": outcome.notices}
     )
