@@ -157,11 +157,24 @@ class Model:
     """A loaded model: weights plus the forward pass."""
 
     def __init__(self, weights: ModelWeights, version: str) -> None:
+        from bastion.scripts.fingerprint import expected_pipeline, pipeline_fingerprint
+
         fp = weights.meta.get("featurizer")
         if fp != featurizer_fingerprint():
             raise ModelError(
                 f"model was trained with featurizer {fp!r}, this build has "
                 f"{featurizer_fingerprint()!r}: retrain with `bastion scripts train`"
+            )
+        expected, current = expected_pipeline(weights.meta), pipeline_fingerprint()
+        if expected is None:
+            raise ModelError(
+                f"model carries no pipeline fingerprint and its featurizer id {fp!r} is not "
+                "in the legacy table: retrain with `bastion scripts train`"
+            )
+        if expected != current:
+            raise ModelError(
+                f"model was trained with script pipeline (parser+featurizer) {expected!r}, "
+                f"this build's is {current!r}: retrain with `bastion scripts train`"
             )
         self.weights = weights
         self.version = version

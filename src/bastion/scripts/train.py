@@ -27,6 +27,7 @@ import numpy.typing as npt
 from bastion.scripts import features as F
 from bastion.scripts.datagen.corpus import Corpus, CorpusConfig, Item, build
 from bastion.scripts.dataset import Bags, featurize_items, windows_of
+from bastion.scripts.fingerprint import pipeline_fingerprint
 from bastion.scripts.model import HEADS, ModelWeights, featurizer_fingerprint, version_of
 
 Log = Callable[[str], None]
@@ -414,6 +415,7 @@ def train(
     weights.calib_x, weights.calib_y = calib_x, calib_y
     weights.meta = {
         "featurizer": featurizer_fingerprint(),
+        "pipeline": pipeline_fingerprint(),
         "heads": list(HEADS),
         "train_config": asdict(config),
         "corpus_items": len(items),

@@ -58,6 +58,28 @@ def featurizer_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def check_pipeline(meta: dict[str, Any], retrain: str) -> None:
+    """Refuse a model whose request pipeline (normalizer + featurizer) is not this build's.
+
+    The model file's ``meta["pipeline"]`` (or, for files written before it existed, the
+    documented legacy mapping of its featurizer id) must equal
+    :func:`bastion.waf.fingerprint.pipeline_fingerprint`.
+    """
+    from bastion.waf.fingerprint import expected_pipeline, pipeline_fingerprint
+
+    expected, current = expected_pipeline(meta), pipeline_fingerprint()
+    if expected is None:
+        raise ModelError(
+            f"model carries no pipeline fingerprint and its featurizer id "
+            f"{meta.get('featurizer')!r} is not in the legacy table: retrain with `{retrain}`"
+        )
+    if expected != current:
+        raise ModelError(
+            f"model was trained with request pipeline (normalizer+featurizer) {expected!r}, "
+            f"this build's is {current!r}: retrain with `{retrain}`"
+        )
+
+
 @dataclass
 class ModelWeights:
     """Parameters of the network plus calibration knots per head."""
@@ -155,6 +177,7 @@ class Model:
                 f"model was trained with featurizer {fp!r}, this build has "
                 f"{featurizer_fingerprint()!r}: retrain with `bastion waf train`"
             )
+        check_pipeline(weights.meta, "bastion waf train")
         self.weights = weights
         self.version = version
         self._engine: Any = None

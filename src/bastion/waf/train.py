@@ -15,7 +15,7 @@ import json
 import random
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bastion.waf import features as F
+from bastion.waf.fingerprint import pipeline_fingerprint
 from bastion.waf.inputs import DEFAULT_LIMITS, Input, extract_inputs
 from bastion.waf.model import ModelWeights, featurizer_fingerprint, version_of
 from bastion.waf.result import HEADS
@@ -60,6 +61,8 @@ class TrainConfig:
     hard_negative_weight: float = 3.0
     #: Share of attacks in the traffic the calibration is fitted for (clean rows reweighted).
     calibration_attack_share: float = 0.05
+    #: Weight of each window of an analyst's false-positive / false-negative mark.
+    feedback_weight: float = 5.0
 
 
 @dataclass
@@ -87,8 +90,17 @@ class Rows:
             self.sources.append(source)
 
 
-def build_rows(shared_root: Path | None, config: TrainConfig, log: Log) -> Rows:
-    """Generate the corpus and turn it into model windows, as the scorer would see them."""
+def build_rows(
+    shared_root: Path | None,
+    config: TrainConfig,
+    log: Log,
+    extra: Sequence[tuple[Input, str]] = (),
+) -> Rows:
+    """Generate the corpus and turn it into model windows, as the scorer would see them.
+
+    ``extra`` are labeled inputs added with ``config.feedback_weight`` (analysts' marks,
+    :func:`bastion.modelops.feedback.training_inputs`).
+    """
     from bastion.waf import datagen
 
     t0 = time.perf_counter()
@@ -123,6 +135,10 @@ def build_rows(shared_root: Path | None, config: TrainConfig, log: Log) -> Rows:
             rows.add(
                 inp, "clean", config.clean_weight, f"benign-request-{i % 997}", "gen:clean:request"
             )
+    for i, (inp, label) in enumerate(extra):
+        rows.add(inp, label, config.feedback_weight, f"feedback-{i}", "feedback")
+    if extra:
+        log(f"feedback: {len(extra)} inputs from analysts' marks")
     log(
         f"rows: {len(rows.texts)} windows ({placed} attacks placed in requests, "
         f"{mismatched} placements not found by the parser) in {time.perf_counter() - t0:.1f}s"
@@ -163,7 +179,11 @@ def data_fingerprint(rows: Rows) -> str:
 
 
 def train(
-    shared_root: Path | None, config: TrainConfig, out_path: Path, log: Log = print
+    shared_root: Path | None,
+    config: TrainConfig,
+    out_path: Path,
+    log: Log = print,
+    extra: Sequence[tuple[Input, str]] = (),
 ) -> dict[str, Any]:
     """Train, calibrate and write the model; returns the validation metrics."""
     import torch
@@ -174,7 +194,7 @@ def train(
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
 
-    rows = build_rows(shared_root, config, log)
+    rows = build_rows(shared_root, config, log, extra)
     t0 = time.perf_counter()
     ids, starts, lengths = featurize_rows(rows, config.bits)
     log(f"features: {len(ids)} ids in {time.perf_counter() - t0:.1f}s")
@@ -265,6 +285,7 @@ def train(
         }
     meta = {
         "featurizer": featurizer_fingerprint(),
+        "pipeline": pipeline_fingerprint(),
         "config": asdict(config),
         "data_fingerprint": data_fingerprint(rows),
         "training_windows": len(train_idx),
