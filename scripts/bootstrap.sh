@@ -20,9 +20,12 @@ command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 # The service's edge tests run a real nginx (Debian's package; not started as a service).
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+# The console's end-to-end tests drive Debian's chromium (tests/console).
+[ -x /usr/lib/chromium/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "bootstrap: installing Debian packages: ${need_apt[*]}" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
   # Debian starts nginx on port 80 after installing it; bastion's tests start their own.
   if pgrep -x nginx >/dev/null 2>&1 && [ -f /run/nginx.pid ]; then nginx -s stop 2>/dev/null || true; fi
 fi
@@ -43,3 +46,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 # Rebuild the C accelerator in place when its source changed (fast no-op otherwise).
 .venv/bin/python setup.py -q build_ext --inplace >/dev/null
+# The web console (console/, React + TypeScript): npm ci when the lock file changed,
+# type-check and build into console/dist when any source changed (a no-op otherwise).
+scripts/build_console.sh

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     #: How long shutdown waits for in-flight requests.
     graceful_timeout_s: float = Field(30.0, ge=0, le=3600)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: The web console's built bundle, served at ``/console/`` (``scripts/bootstrap.sh``
+    #: builds it); ``None`` means ``console/dist`` of the source checkout.
+    console_dir: Path | None = None
 
     # Storage and caches
     database_url: str = "sqlite:///bastion.db"
@@ -115,6 +118,12 @@ class Settings(BaseSettings):
     content_deliver: bool = True
     #: Seconds between outbox polls.
     content_deliver_interval_s: float = Field(2.0, gt=0, le=3600)
+    #: Secret signing every webhook (``X-Bastion-Signature``, HMAC-SHA256; see
+    #: ``bastion.net.signing``). Unset sends webhooks unsigned, with a warning at start.
+    webhook_secret: SecretStr | None = Field(None, min_length=16)
+    #: Attempts after which an outbox row is dead-lettered (kept, no longer retried, listed
+    #: by ``bastion outbox dead`` and re-queued by ``bastion outbox retry``).
+    outbox_max_attempts: int = Field(20, ge=1, le=1000)
 
     # Script monitor (CSP reports, issue 5)
     #: Largest CSP report body ``POST /v1/csp/reports/{zone}`` accepts (413 above it).
@@ -170,6 +179,81 @@ class Settings(BaseSettings):
     abuse_trusted_proxies: tuple[str, ...] = ()
     #: Seconds between reloads of the zones and their contacts by the consumer.
     abuse_zone_refresh_s: float = Field(30.0, gt=0, le=3600)
+    #: Seconds between reloads of the legal orders and case actions (block, geo_block,
+    #: interstitial) each worker's edge check enforces.
+    abuse_enforcement_refresh_s: float = Field(2.0, gt=0, le=300)
+    #: Where a 451's ``Link: <...>; rel="blocked-by"`` (RFC 7725) points for case blocks,
+    #: and the default for legal orders that name no ``blocked_by`` of their own.
+    abuse_blocked_by_url: str | None = None
+    #: Request header (lower case) carrying the visitor's ISO 3166-1 alpha-2 country to the
+    #: edge check; nginx sets it from GeoIP2 or a CDN header (deploy/nginx/bastion-site.conf).
+    edge_country_header: str = Field("x-bastion-country", min_length=1, max_length=64)
+    #: Seconds a visitor's pass of an interstitial warning page stays valid.
+    abuse_interstitial_pass_s: int = Field(3600, ge=60, le=7 * 86400)
+    #: Publish bastion's own signals (content-scan blocks, malicious scripts, WAF attack
+    #: bursts) onto the abuse stream as reports.
+    abuse_signals: bool = True
+    #: A zone with this many attack-class requests in ``abuse_waf_burst_window_s`` seconds
+    #: (per worker) becomes a WAF-burst signal; 0 turns the WAF signal off.
+    abuse_waf_burst_threshold: int = Field(200, ge=0)
+    abuse_waf_burst_window_s: int = Field(60, ge=1, le=86400)
+    #: The desk's address in X-ARF notices to hosting providers (From, Reported-From).
+    abuse_notice_sender: str = Field("abuse-desk@bastion.invalid", min_length=3, max_length=200)
+    #: Seconds between each worker's check for cases whose SLA clock ran out (they are
+    #: escalated); 0 turns the check off (``bastion abuse sla`` runs it once).
+    abuse_sla_check_s: float = Field(60.0, ge=0, le=86400)
+    #: Largest evidence attachment (413 above it) and attachments per report.
+    abuse_evidence_max_bytes: int = Field(5 << 20, ge=1024, le=64 << 20)
+    abuse_evidence_per_report: int = Field(10, ge=1, le=100)
+
+    # Request analytics and DB-backed rules
+    #: Log scored requests to the analytics store.
+    analytics_enabled: bool = True
+    #: ``duckdb:///path``, ``clickhouse://user:pass@host:8123/db`` or ``chdb:///dir``;
+    #: unset: a DuckDB file beside the SQLite database (``<name>-analytics.duckdb``).
+    analytics_url: str | None = None
+    #: Share of scored requests logged (chosen by a hash of the request: replays log the
+    #: same requests).
+    analytics_sample_rate: float = Field(1.0, ge=0.0, le=1.0)
+    #: Judged batches the request log queues before it drops (and counts) new ones.
+    analytics_queue_size: int = Field(20_000, ge=1, le=1_000_000)
+    #: Judged batches (one per scoring call) that trigger a write before the interval,
+    #: and the longest a request waits to be written (each write has a fixed cost: fewer,
+    #: larger writes cost the service less).
+    analytics_batch_size: int = Field(20_000, ge=1, le=1_000_000)
+    analytics_flush_s: float = Field(5.0, gt=0, le=60)
+    #: Days raw logged requests and rollups are kept.
+    analytics_retention_days: float = Field(30.0, gt=0, le=3650)
+    #: Body bytes kept per logged request; bodies and cookies can be left out entirely.
+    analytics_max_body_bytes: int = Field(4096, ge=0, le=1 << 20)
+    analytics_keep_bodies: bool = True
+    analytics_keep_cookies: bool = True
+    #: Seconds between reloads of the zones the request log resolves hosts against.
+    analytics_zone_refresh_s: float = Field(30.0, gt=0, le=3600)
+    #: Seconds between checks for a new rule set published through ``PUT /v1/rules``.
+    rules_refresh_s: float = Field(2.0, gt=0, le=300)
+    #: Seconds between each worker's checks of the model registry's rollout revision
+    #: (a promotion or rollback reaches every worker within about this long).
+    model_poll_s: float = Field(1.0, gt=0, le=60)
+    #: Seconds between flushes of per-minute score histograms and shadow tallies.
+    model_flush_s: float = Field(10.0, gt=0, le=600)
+    #: Share of the active model's traffic the shadow model also scores (0 to 1).
+    model_shadow_sample: float = Field(1.0, ge=0, le=1)
+    #: Run the drift monitor (each worker; alerts and rollbacks are idempotent).
+    model_drift: bool = True
+    #: Minutes of a version's first traffic that make its drift reference.
+    model_drift_reference_minutes: int = Field(60, ge=1, le=10080)
+    #: Drift window (minutes), fewest scores in a window, effect floors and the
+    #: probability of any false alarm per day (see ``bastion.modelops.drift``).
+    model_drift_window_minutes: int = Field(3, ge=1, le=1440)
+    model_drift_min_samples: int = Field(2000, ge=1)
+    model_drift_ks_floor: float = Field(0.02, gt=0, le=1)
+    model_drift_psi_floor: float = Field(0.05, gt=0)
+    model_drift_daily_false_alarm: float = Field(0.01, gt=0, lt=1)
+    #: A canary is rolled back when its block rate exceeds the active model's by more than
+    #: this (absolute), or when its drift alarm fires; ``false`` only alerts.
+    model_canary_max_block_rate_increase: float = Field(0.02, gt=0, le=1)
+    model_canary_auto_rollback: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -34,6 +34,19 @@ TABLES = {
     "csp_hosts",
     "csp_alerts",
     "csp_policies",
+    "rule_sets",
+    "model_versions",
+    "model_artifacts",
+    "model_rollouts",
+    "model_status_events",
+    "model_shadow_stats",
+    "model_score_minutes",
+    "model_feedback",
+    "abuse_legal_orders",
+    "abuse_partners",
+    "abuse_secrets",
+    "abuse_evidence",
+    "abuse_report_evidence",
 }
 
 
@@ -52,10 +65,10 @@ def test_upgrade_creates_the_schema_once(database_url: str) -> None:
     assert db.current_revision() is None
     assert _tables(db) == set()
     db.upgrade()
-    assert db.current_revision() == db.head_revision() == "0004"
+    assert db.current_revision() == db.head_revision() == "0007"
     assert _tables(db) == TABLES
     db.upgrade()  # already at head: nothing to do
-    assert db.current_revision() == "0004"
+    assert db.current_revision() == "0007"
     db.dispose()
 
 
@@ -117,7 +130,7 @@ def test_concurrent_upgrades_from_several_processes(database_url: str) -> None:
     outcomes = [results.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(timeout=30)
-    assert outcomes == [("ok", "0004")] * n
+    assert outcomes == [("ok", "0007")] * n
     db = Database(database_url)
     assert _tables(db) == TABLES
     assert _diff(db) == []

@@ -5,7 +5,8 @@ Role                      Permissions                                           
 ========================  =====================================================  ==========
 ``admin``                 every permission                                       all zones
 ``trust_safety``          ``content.scan``, ``content.review``,                  all zones
-                          ``abuse.ingest``, ``abuse.manage``, ``analytics.read``
+                          ``abuse.ingest``, ``abuse.manage``, ``analytics.read``,
+                          ``feedback.write``
 ``analyst``               ``rules.read``, ``analytics.read``, ``metrics.read``   all zones
                           (read-only)
 ``ingest``                ``waf.score``, ``content.scan``, ``abuse.ingest``      all zones
@@ -23,7 +24,8 @@ Permissions: ``waf.score`` (score requests), ``tokens.manage`` (create, list, re
 analytics), ``content.scan`` (submit content for scanning), ``content.review`` (decide on
 flagged content), ``content.appeal`` (a site owner asks for a review), ``abuse.ingest``
 (submit abuse reports), ``abuse.manage`` (work the abuse desk), ``metrics.read`` (service
-metrics).
+metrics), ``models.manage`` (register, shadow, canary, promote and roll back models),
+``feedback.write`` (mark scored requests as false positives / negatives for retraining).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Permission(StrEnum):
     ABUSE_INGEST = "abuse.ingest"
     ABUSE_MANAGE = "abuse.manage"
     METRICS_READ = "metrics.read"
+    MODELS_MANAGE = "models.manage"
+    FEEDBACK_WRITE = "feedback.write"
 
 
 P = Permission
@@ -64,7 +68,14 @@ P = Permission
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.TRUST_SAFETY: frozenset(
-        {P.CONTENT_SCAN, P.CONTENT_REVIEW, P.ABUSE_INGEST, P.ABUSE_MANAGE, P.ANALYTICS_READ}
+        {
+            P.CONTENT_SCAN,
+            P.CONTENT_REVIEW,
+            P.ABUSE_INGEST,
+            P.ABUSE_MANAGE,
+            P.ANALYTICS_READ,
+            P.FEEDBACK_WRITE,
+        }
     ),
     Role.ANALYST: frozenset({P.RULES_READ, P.ANALYTICS_READ, P.METRICS_READ}),
     Role.INGEST: frozenset({P.WAF_SCORE, P.CONTENT_SCAN, P.ABUSE_INGEST}),

@@ -8,6 +8,7 @@ from bastion import __version__
 from bastion.cli._common import default_shared_root, fail_cleanly
 from bastion.cli.abuse import abuse_app
 from bastion.cli.content import content_app
+from bastion.cli.models import models_app
 from bastion.cli.outbox import outbox_app
 from bastion.cli.scripts import scripts_app
 from bastion.cli.serve import serve
@@ -25,6 +26,7 @@ app.add_typer(content_app, name="content")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(scripts_app, name="scripts")
 app.add_typer(abuse_app, name="abuse")
+app.add_typer(models_app, name="models")
 
 
 @app.command()

@@ -124,6 +124,16 @@ def waf_train(
     scale: Annotated[float, typer.Option(help="Corpus size multiplier")] = 1.0,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: the shipped one)")] = None,
     epochs: Annotated[int | None, typer.Option(help="Training epochs")] = None,
+    with_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--with-feedback",
+            help="Add analysts' false-positive/negative marks from the configured database",
+        ),
+    ] = False,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML settings file (the database)")
+    ] = None,
 ) -> None:
     """Rebuild the WAF model from the generators and the public corpora."""
     from dataclasses import replace
@@ -140,7 +150,25 @@ def waf_train(
         config = replace(config, seed=seed)
     if epochs is not None:
         config = replace(config, epochs=epochs)
-    train(root, config, out, log=lambda m: typer.echo(m, err=True))
+    extra = _feedback_inputs(config_file) if with_feedback else []
+    train(root, config, out, log=lambda m: typer.echo(m, err=True), extra=extra)
+
+
+def _feedback_inputs(config_file: Path | None) -> list[Any]:
+    """The labeled inputs of every stored feedback mark."""
+    from bastion.cli._db import db_errors, open_database, require_schema
+    from bastion.modelops.feedback import training_inputs
+    from bastion.store.modelops import ModelRegistry
+
+    with db_errors():
+        db = open_database(config_file)
+        try:
+            require_schema(db)
+            marks = ModelRegistry(db).feedback(limit=100_000)
+        finally:
+            db.dispose()
+    typer.echo(f"feedback: {len(marks)} marks", err=True)
+    return training_inputs(marks)
 
 
 @waf_app.command("eval")

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from bastion.analytics.record import JudgedBatch
 from bastion.middleware.common import ACTION_HEADER, BLOCK_BODY, Guard, Verdict
 from bastion.rules import RuleSet
 from bastion.waf.scorer import Scorer
@@ -45,6 +46,8 @@ class BastionMiddleware:
     ``csp_report_only`` (a :class:`~bastion.scripts.monitor.header.ReportOnlyHeader`) adds
     the script monitor's report-only CSP header to its sample of HTML responses (see
     :mod:`bastion.middleware.csp`).
+    ``observer`` (e.g. a started :class:`~bastion.service.analytics_log.RequestLog`) is
+    called with every judged request.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class BastionMiddleware:
         max_body_bytes: int = 1 << 20,
         block_status: int = 403,
         expose_scores: bool = False,
+        observer: Callable[[JudgedBatch], None] | None = None,
         csp_report_only: ReportOnlyHeader | None = None,
     ) -> None:
         self.app = app
@@ -71,6 +75,7 @@ class BastionMiddleware:
             max_body_bytes=max_body_bytes,
             block_status=block_status,
             expose_scores=expose_scores,
+            observer=observer,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from bastion.analytics.record import JudgedBatch
 from bastion.rules import DEFAULT_RULE_SPECS, Decision, RuleContext, RuleSet, compile_rules
 from bastion.waf.request import HttpRequest
 from bastion.waf.result import WafResult
@@ -68,6 +70,7 @@ class Guard:
         max_body_bytes: int,
         block_status: int,
         expose_scores: bool,
+        observer: Callable[[JudgedBatch], None] | None = None,
     ) -> None:
         if max_body_bytes < 0:
             raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes}")
@@ -78,6 +81,8 @@ class Guard:
         self.max_body_bytes = max_body_bytes
         self.block_status = block_status
         self.expose_scores = expose_scores
+        #: Called with every judged request (e.g. a request log writing to analytics).
+        self.observer = observer
         try:
             phrase = HTTPStatus(block_status).phrase
         except ValueError:
@@ -116,6 +121,15 @@ class Guard:
         verdict = Verdict(result, self.rules.evaluate(ctx), body_truncated)
         if verdict.decision.action == "block" or verdict.decision.logged:
             _log(verdict, ctx, client)
+        if self.observer is not None:
+            scorer = self.scorer
+            batch = JudgedBatch(
+                time.time(), "middleware", [request], [verdict], scorer.version, [client], scorer
+            )
+            try:
+                self.observer(batch)
+            except Exception:
+                logger.exception("bastion: the request observer failed")
         return verdict
 
     def response_headers(self, verdict: Verdict) -> list[tuple[str, str]]:

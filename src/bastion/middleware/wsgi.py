@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
+from bastion.analytics.record import JudgedBatch
 from bastion.middleware.common import ACTION_HEADER, BLOCK_BODY, Guard
 from bastion.rules import RuleSet
 from bastion.waf.scorer import Scorer
@@ -45,6 +46,8 @@ class BastionWSGIMiddleware:
     ``environ["bastion.decision"]``; a challenge also sets ``HTTP_X_BASTION_ACTION`` to
     ``challenge`` (client-sent values are always removed) and adds the response header
     ``X-Bastion-Action: challenge``. ``expose_scores`` adds the score headers.
+    ``observer`` (e.g. a started :class:`~bastion.service.analytics_log.RequestLog`) is
+    called with every judged request.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class BastionWSGIMiddleware:
         max_body_bytes: int = 1 << 20,
         block_status: int = 403,
         expose_scores: bool = False,
+        observer: Callable[[JudgedBatch], None] | None = None,
     ) -> None:
         self.app = app
         self.guard = Guard(
@@ -64,6 +68,7 @@ class BastionWSGIMiddleware:
             max_body_bytes=max_body_bytes,
             block_status=block_status,
             expose_scores=expose_scores,
+            observer=observer,
         )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

@@ -30,15 +30,21 @@ from bastion.auth import (
 from bastion.config import Settings, load_settings
 from bastion.content import DecodeLimits
 from bastion.rules import DEFAULT_RULE_SPECS, RuleSet, RuleSpec, compile_rules
-from bastion.service import edge, metrics
+from bastion.service import console, edge, metrics
 from bastion.service.abuse_api import router as abuse_router
+from bastion.service.abuse_edge import EdgeEnforcement
+from bastion.service.abuse_orders_api import router as abuse_orders_router
+from bastion.service.abuse_signals import content_block_hook
+from bastion.service.admin_api import router as admin_router
+from bastion.service.analytics_api import router as analytics_router
 from bastion.service.blocked import BlockedUrls
 from bastion.service.content import BankSource, ContentService
 from bastion.service.content_api import router as content_router
 from bastion.service.content_cache import HashCache, LocalHashCache, RedisHashCache
 from bastion.service.hotpath import HotPaths
+from bastion.service.models_api import router as models_router
 from bastion.service.openapi import HOT_PATHS, SECURITY_SCHEMES
-from bastion.service.outbox import OutboxDeliverer, senders_from
+from bastion.service.outbox import OutboxDeliverer, senders_for
 from bastion.service.protection import ProtectionMiddleware
 from bastion.service.responses import json_response
 from bastion.service.scoring import ScoringService
@@ -90,6 +96,12 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     )
     gate = Gate(authenticator, limiter, settings.default_rate_limit, share)
     content, blocked, deliverer = build_content(settings, database)
+    abuse_edge = EdgeEnforcement(
+        database,
+        settings.abuse_enforcement_refresh_s,
+        blocked_by=settings.abuse_blocked_by_url,
+        country_header=settings.edge_country_header,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,9 +134,17 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
     app.state.bastion = state
     app.state.gate = gate
     app.state.content = content
+    app.state.abuse_edge = abuse_edge
+    # New content blocks also become abuse desk signals (once its stream is open).
+    content.on_block = content_block_hook(content.on_block, app.state)
     routes = frozenset({"/v1/waf/score", edge.EDGE_PATH, "/metrics", *PUBLIC_ROUTES})
     app.add_middleware(
-        HotPaths, gate=gate, scoring=scoring, max_batch=settings.max_batch, blocked=blocked
+        HotPaths,
+        gate=gate,
+        scoring=scoring,
+        max_batch=settings.max_batch,
+        blocked=blocked,
+        enforcement=abuse_edge,
     )
     app.add_middleware(
         ProtectionMiddleware,
@@ -194,7 +214,12 @@ def create_app(settings: Settings | None = None, *, scorer: Scorer | None = None
 
     app.include_router(content_router)
     app.include_router(abuse_router)
+    app.include_router(abuse_orders_router)
     app.include_router(scripts_router)
+    app.include_router(models_router)
+    app.include_router(admin_router)
+    app.include_router(analytics_router)
+    app.include_router(console.build_router(settings.console_dir))
     return app
 
 
@@ -216,8 +241,10 @@ def build_content(
         timeout_s=settings.content_decode_timeout_s,
     )
     service = ContentService(database, lambda: banks.matcher, cache, limits, on_block=blocked.note)
-    senders = senders_from(
-        settings.content_notify_url, settings.content_report_url, settings.content_reports_dir
+    senders = senders_for(settings)
+    deliverer = (
+        OutboxDeliverer(database, senders, max_attempts=settings.outbox_max_attempts)
+        if settings.content_deliver and senders
+        else None
     )
-    deliverer = OutboxDeliverer(database, senders) if settings.content_deliver and senders else None
     return service, blocked, deliverer

@@ -20,7 +20,14 @@ ORIGINAL_URI = b"x-original-uri"
 ORIGINAL_METHOD = b"x-original-method"
 #: Headers nginx adds to the subrequest; not part of the client's request.
 ADDED_BY_NGINX = frozenset(
-    {ORIGINAL_URI, ORIGINAL_METHOD, b"x-bastion-token", b"content-length", b"connection"}
+    {
+        ORIGINAL_URI,
+        ORIGINAL_METHOD,
+        b"x-bastion-token",
+        b"x-bastion-country",
+        b"content-length",
+        b"connection",
+    }
 )
 _MAX_METHOD = 32
 #: The answer for a URL blocked by content scanning: nginx turns this 403 into 451

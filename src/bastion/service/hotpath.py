@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bastion.auth import Permission
 from bastion.service import edge
+from bastion.service.abuse_edge import EdgeEnforcement
 from bastion.service.blocked import BlockedUrls, edge_target
 from bastion.service.protection import ASGIApp, Receive, Scope, Send, send_json
 from bastion.service.scoring import (
@@ -81,12 +82,14 @@ class HotPaths:
         scoring: ScoringService,
         max_batch: int,
         blocked: BlockedUrls | None = None,
+        enforcement: EdgeEnforcement | None = None,
     ):
         self.app = app
         self.gate = gate
         self.scoring = scoring
         self.max_batch = max_batch
         self.blocked = blocked
+        self.enforcement = enforcement
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -158,6 +161,13 @@ class HotPaths:
             if self.blocked.is_blocked(*edge_target(host, original.uri)):
                 await _send_response(send, 403, b"", edge.CONTENT_BLOCK_HEADERS)
                 return
-        verdict = self.scoring.judge([original])[0]
-        status, headers = edge.edge_answer(verdict, self.scoring.version)
+        if self.enforcement is not None:
+            # Legal orders and abuse case actions: 403 (nginx answers 451) or 401 (nginx
+            # serves the interstitial warning page).
+            enforced = self.enforcement.answer(scope["headers"], original.uri)
+            if enforced is not None:
+                await _send_response(send, enforced[0], b"", enforced[1])
+                return
+        verdict = self.scoring.judge([original], source="edge")[0]
+        status, headers = edge.edge_answer(verdict, verdict.model or self.scoring.version)
         await _send_response(send, status, b"", headers)

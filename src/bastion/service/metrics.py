@@ -60,6 +60,29 @@ WAF_ACTIONS = Counter(
     "Rule decisions on scored requests (allow, block, challenge) by model version.",
     ["model_version", "action"],
 )
+OUTBOX_DELIVERIES = Counter(
+    "bastion_outbox_deliveries",
+    "Outbox delivery attempts by message kind and outcome (delivered, failed, dead_lettered).",
+    ["kind", "outcome"],
+)
+ANALYTICS_QUEUED = Counter(
+    "bastion_analytics_queued",
+    "Scored requests sampled and queued for the request log.",
+)
+ANALYTICS_WRITTEN = Counter(
+    "bastion_analytics_written",
+    "Logged requests written to the analytics store.",
+)
+ANALYTICS_DROPPED = Counter(
+    "bastion_analytics_dropped",
+    "Sampled requests not logged, by reason (queue_full, write_error).",
+    ["reason"],
+)
+ANALYTICS_BATCH_LATENCY = Histogram(
+    "bastion_analytics_batch_duration_seconds",
+    "Time to build and write one batch of logged requests.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+)
 
 
 def render() -> tuple[bytes, str]:

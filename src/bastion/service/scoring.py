@@ -6,17 +6,26 @@ CLI, so every entry point answers the same request with the same scores and deci
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from bastion.analytics.record import JudgedBatch
+from bastion.modelops.routing import RoutePlan, client_of, zone_of
 from bastion.rules import Decision, RuleContext, RuleSet
 from bastion.service import metrics
 from bastion.waf.request import HttpRequest, RequestFormatError
 from bastion.waf.result import WafResult
 from bastion.waf.scorer import Scorer
+
+log = logging.getLogger("bastion.service")
+
+#: What :meth:`ScoringService.add_observer` accepts: called with every judged batch.
+Observer = Callable[[JudgedBatch], None]
 
 #: Keys a request object may carry; anything else is rejected by name.
 REQUEST_KEYS = frozenset({"id", "method", "uri", "url", "headers", "body", "body_base64"})
@@ -94,27 +103,111 @@ class Verdict:
 
     result: WafResult
     decision: Decision
+    #: The model version that scored it (the active model's, or the canary's).
+    model: str = ""
 
 
 class ScoringService:
-    """A scorer plus the rule set, recording metrics for every verdict."""
+    """The models (a :class:`RoutePlan`: active, canary, shadow) plus the rule set,
+    recording metrics for every verdict."""
 
     def __init__(self, scorer: Scorer, rules: RuleSet) -> None:
-        self.scorer = scorer
         self.rules = rules
-        self.version = scorer.version
-        self._scored = {
-            cls: metrics.WAF_SCORED.labels(self.version, cls)
-            for cls in ("attack", "likely_attack", "likely_clean", "clean", "unscored")
-        }
-        self._actions = {
-            action: metrics.WAF_ACTIONS.labels(self.version, action)
-            for action in ("allow", "block", "challenge")
-        }
+        #: Swapped whole by :meth:`swap`; a call reads it once, so it finishes on one plan.
+        self.plan: RoutePlan[Scorer] = RoutePlan(scorer)
+        self._observers: list[Observer] = []
+        self._counters: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
-    def judge(self, requests: Sequence[HttpRequest], *, explain: bool = False) -> list[Verdict]:
-        """Score the requests and decide each one."""
-        results = self.scorer.score_batch(list(requests), explain=explain)
+    @property
+    def scorer(self) -> Scorer:
+        """The active model's scorer."""
+        return self.plan.active
+
+    @property
+    def version(self) -> str:
+        """The active model's version."""
+        return self.plan.active.version
+
+    def swap(self, plan: RoutePlan[Scorer]) -> None:
+        """Serve with ``plan`` from the next call on; calls in flight finish on theirs."""
+        self.plan = plan
+
+    def _metrics(self, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        got = self._counters.get(version)
+        if got is None:
+            scored = {
+                cls: metrics.WAF_SCORED.labels(version, cls)
+                for cls in ("attack", "likely_attack", "likely_clean", "clean", "unscored")
+            }
+            actions = {
+                action: metrics.WAF_ACTIONS.labels(version, action)
+                for action in ("allow", "block", "challenge")
+            }
+            got = self._counters[version] = (scored, actions)
+        return got
+
+    def add_observer(self, observer: Observer) -> None:
+        """Call ``observer`` with every judged batch (the request log, shadow models).
+
+        Observers run inline on the scoring path: they must be quick, must not block and
+        should not raise (an exception is logged and the verdicts are returned anyway).
+        """
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        """Stop calling ``observer``."""
+        self._observers.remove(observer)
+
+    def judge(
+        self,
+        requests: Sequence[HttpRequest],
+        *,
+        explain: bool = False,
+        source: str = "api",
+        clients: Sequence[str | None] | None = None,
+    ) -> list[Verdict]:
+        """Score the requests and decide each one.
+
+        ``source`` (``api``, ``edge``, ``middleware``, ``grpc``) and ``clients`` (the
+        client address of each request, when the entry point knows it) are passed on to
+        the observers."""
+        plan = self.plan
+        if plan.canary is None:
+            return self._judge_with(plan.active, requests, explain, source, clients)
+        # A canary is running: each request goes to the model its zone or client picks.
+        groups: dict[int, list[int]] = {}
+        scorers: dict[int, Scorer] = {}
+        for i, request in enumerate(requests):
+            client = clients[i] if clients is not None else None
+            if client is None and plan.canary_key == "client":
+                client = client_of(request.header("x-forwarded-for"), request.header("x-real-ip"))
+            chosen = plan.pick(zone_of(request.header("host")), client or "")
+            scorers[id(chosen)] = chosen
+            groups.setdefault(id(chosen), []).append(i)
+        out: list[Verdict | None] = [None] * len(requests)
+        for key, idx in groups.items():
+            part = self._judge_with(
+                scorers[key],
+                [requests[i] for i in idx],
+                explain,
+                source,
+                None if clients is None else [clients[i] for i in idx],
+            )
+            for i, verdict in zip(idx, part, strict=True):
+                out[i] = verdict
+        return [v for v in out if v is not None]
+
+    def _judge_with(
+        self,
+        scorer: Scorer,
+        requests: Sequence[HttpRequest],
+        explain: bool,
+        source: str,
+        clients: Sequence[str | None] | None,
+    ) -> list[Verdict]:
+        version = scorer.version
+        scored, actions = self._metrics(version)
+        results = scorer.score_batch(list(requests), explain=explain)
         verdicts = []
         for request, result in zip(requests, results, strict=True):
             host = request.header("host") or ""
@@ -122,10 +215,21 @@ class ScoringService:
                 result, method=request.method, host=host, path=request.path
             )
             decision = self.rules.evaluate(ctx)
-            self._scored[result.cls].inc()
-            self._actions[decision.action].inc()
-            verdicts.append(Verdict(result, decision))
+            scored[result.cls].inc()
+            actions[decision.action].inc()
+            verdicts.append(Verdict(result, decision, version))
+        if self._observers:
+            self._notify(
+                JudgedBatch(time.time(), source, requests, verdicts, version, clients, scorer)
+            )
         return verdicts
+
+    def _notify(self, batch: JudgedBatch) -> None:
+        for observer in self._observers:
+            try:
+                observer(batch)
+            except Exception:
+                log.exception("scoring observer %r failed", observer)
 
 
 def verdict_json(verdict: Verdict, item_id: Any = None) -> dict[str, Any]:
@@ -133,6 +237,8 @@ def verdict_json(verdict: Verdict, item_id: Any = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if item_id is not None:
         out["id"] = item_id
+    if verdict.model:
+        out["model"] = verdict.model
     out["waf"] = verdict.result.to_json()
     if verdict.result.truncated:
         out["waf"]["truncated"] = True

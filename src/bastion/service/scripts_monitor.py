@@ -41,6 +41,7 @@ from bastion.net.fetch import FetchError, FetchPolicy, SafeFetcher
 from bastion.scripts import ScriptScorer, SourceError, load_scorer
 from bastion.scripts.monitor.inventory import observe
 from bastion.scripts.monitor.reports import ReportLimits, parse_reports
+from bastion.service.abuse_signals import script_alert_hook
 from bastion.store.db import Database
 from bastion.store.models import Zone
 from bastion.store.scripts_inventory import FetchJob, ScriptInventory
@@ -163,6 +164,8 @@ class ScriptMonitor:
         self._zones: frozenset[str] = frozenset()
         self._zones_at = -math.inf
         self._zones_lock = threading.Lock()
+        #: Called with each alert recorded by the fetch loop (the abuse desk's signals).
+        self.on_alert: Callable[[Any], None] | None = None
 
     # -- admission ------------------------------------------------------------------------
 
@@ -277,6 +280,8 @@ class ScriptMonitor:
         )
         for alert in alerts:
             log.info("script alert %s for %s in %s", alert.kind, alert.url, alert.zone)
+            if self.on_alert is not None:
+                self.on_alert(alert)
 
     async def run_forever(self, interval_s: float) -> None:
         """Work the fetch queue until cancelled: at once while jobs are due, else every
@@ -295,4 +300,8 @@ def build_monitor(app_state: Any) -> ScriptMonitor:
     """The monitor for an app built by :func:`bastion.service.app.create_app`."""
     state = app_state.bastion
     gate = app_state.gate
-    return ScriptMonitor(state.settings, state.database, gate.limiter, rate_share=gate.rate_share)
+    monitor = ScriptMonitor(
+        state.settings, state.database, gate.limiter, rate_share=gate.rate_share
+    )
+    monitor.on_alert = script_alert_hook(app_state)
+    return monitor

@@ -101,4 +101,11 @@ class AuditEntry(Base):
 
 # Content scanning's, the abuse desk's and the script monitor's tables, registered on
 # Base.metadata (modules of their own).
-from bastion.store import abuse_models, content_models, scripts_models  # noqa: E402, F401
+from bastion.store import (  # noqa: E402, F401
+    abuse_models,
+    abuse_orders_models,
+    content_models,
+    modelops_models,
+    rules_models,
+    scripts_models,
+)
