@@ -228,6 +228,10 @@ class Settings(BaseSettings):
     analytics_max_body_bytes: int = Field(4096, ge=0, le=1 << 20)
     analytics_keep_bodies: bool = True
     analytics_keep_cookies: bool = True
+    #: Unix socket of the request-log writer process: ``bastion serve`` starts that process
+    #: and sets this for its workers, which then ship logged requests to it instead of
+    #: writing them in a thread of their own (not meant to be set by hand).
+    analytics_writer_socket: str | None = None
     #: Seconds between reloads of the zones the request log resolves hosts against.
     analytics_zone_refresh_s: float = Field(30.0, gt=0, le=3600)
     #: Seconds between checks for a new rule set published through ``PUT /v1/rules``.

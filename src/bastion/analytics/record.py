@@ -106,6 +106,9 @@ class JudgedBatch:
     ``clients`` (one per request, or ``None``) are the client addresses when the entry
     point knows them; otherwise they are read from ``X-Real-IP``/``X-Forwarded-For``.
     ``scorer`` (the one that scored them) lets the log explain attack-class requests later.
+    Batches rebuilt from the wire (:mod:`bastion.analytics.wire`) carry bodies already cut
+    to the capture limit, so they also carry each body's real size (``body_sizes``) and
+    each explanation as JSON text (``explanations``, ``""`` when not explained).
     """
 
     at: float
@@ -115,6 +118,8 @@ class JudgedBatch:
     model_version: str
     clients: Sequence[str | None] | None = None
     scorer: Explainer | None = None
+    body_sizes: Sequence[int] | None = None
+    explanations: Sequence[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +272,8 @@ def _scan_headers(
     or X-Forwarded-For). The common case (no credential, cookie to drop or budget to
     enforce) runs in a few C-level passes, not a Python loop over the headers."""
     names = "\0".join(map(_NAME, headers)).lower().split("\0")
+    if len(names) != len(headers):  # a name holding NUL (only a hand-made API request)
+        names = [name.lower() for name, _ in headers]
     special = _SPECIAL_HEADERS.intersection(names)
     found = {low: headers[names.index(low)][1] for low in special}
     drop = special & SECRET_HEADERS
@@ -334,18 +341,27 @@ class ColumnBatch:
         versions: list[str] = []
         offsets: list[int] = []
         base = len(self)
+        sizes: list[int] = []
+        explained: list[str | None] = []
         for batch, keep in items:
             offsets.append(base + len(requests))
             reqs, verds, addrs = batch.requests, batch.verdicts, batch.clients
+            sized, texts = batch.body_sizes, batch.explanations
             if keep is not None:
                 reqs = [r for r, k in zip(reqs, keep, strict=True) if k]
                 verds = [v for v, k in zip(verds, keep, strict=True) if k]
                 if addrs is not None:
                     addrs = [a for a, k in zip(addrs, keep, strict=True) if k]
+                if sized is not None:
+                    sized = [s for s, k in zip(sized, keep, strict=True) if k]
+                if texts is not None:
+                    texts = [t for t, k in zip(texts, keep, strict=True) if k]
             m = len(reqs)
             requests += reqs
             verdicts += verds
             clients += addrs if addrs is not None else [None] * m
+            sizes += sized if sized is not None else [len(r.body) for r in reqs]
+            explained += texts if texts is not None else [None] * m
             times += [int(batch.at * 1000)] * m
             sources += [batch.source] * m
             versions += [batch.model_version] * m
@@ -377,18 +393,21 @@ class ColumnBatch:
         c["action"] += [d.action for d in decisions]
         c["rule_id"] += [d.rule_id or "" for d in decisions]
         c["model_version"] += versions
-        c["explanation"] += [explanation_json(r) for r in results]
+        c["explanation"] += [
+            t if t is not None else explanation_json(r)
+            for t, r in zip(explained, results, strict=True)
+        ]
         c["headers"] += [h[2] for h in scanned]
         if options.keep_bodies and options.max_body_bytes and any(bodies):
             cap = options.max_body_bytes
             c["body_b64"] += [
                 base64.b64encode(b[:cap]).decode("ascii") if b else "" for b in bodies
             ]
-            c["body_truncated"] += [int(len(b) > cap) for b in bodies]
+            c["body_truncated"] += [int(size > cap) for size in sizes]
         else:
             c["body_b64"] += [""] * n
-            c["body_truncated"] += [int(bool(b)) for b in bodies]
-        c["body_size"] += [len(b) for b in bodies]
+            c["body_truncated"] += [int(bool(size)) for size in sizes]
+        c["body_size"] += sizes
         return offsets
 
     def records(self) -> list[RequestRecord]:

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -56,8 +57,12 @@ def serve(
 
     metrics_dir = Path(tempfile.mkdtemp(prefix="bastion-metrics-"))
     os.environ[MULTIPROC_ENV] = str(metrics_dir)
-    grpc_process = _start_grpc(settings)
+    run_dir = Path(tempfile.mkdtemp(prefix="bastion-run-"))  # 0700: the writer's socket
+    writer_process = None
+    grpc_process = None
     try:
+        writer_process = _start_log_writer(settings, run_dir)
+        grpc_process = _start_grpc(settings)
         uvicorn.run(
             "bastion.service.app:create_app",
             factory=True,
@@ -77,7 +82,37 @@ def serve(
         if grpc_process is not None:
             grpc_process.terminate()
             grpc_process.join(settings.graceful_timeout_s)
+        if writer_process is not None:
+            # After the workers (and gRPC) have shipped their last logged requests.
+            writer_process.terminate()
+            writer_process.join(settings.graceful_timeout_s + 10)
         shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _start_log_writer(
+    settings: Settings, run_dir: Path
+) -> multiprocessing.process.BaseProcess | None:
+    """The request-log writer process, when the log goes to a store every process can
+    open (not an in-memory one); workers learn its socket from the environment."""
+    from bastion.service.analytics_api import store_url
+    from bastion.service.analytics_writer import SOCKET_NAME, run_log_writer
+
+    if not settings.analytics_enabled or store_url(settings).endswith(":memory:"):
+        return None
+    socket_path = run_dir / SOCKET_NAME
+    process = multiprocessing.get_context("spawn").Process(
+        target=run_log_writer, args=(str(socket_path),), name="bastion-analytics-writer"
+    )
+    process.start()
+    deadline = time.monotonic() + 60
+    while not socket_path.exists():
+        if not process.is_alive() or time.monotonic() > deadline:
+            typer.echo("bastion: the analytics writer process did not start", err=True)
+            raise typer.Exit(1)
+        time.sleep(0.05)
+    os.environ[f"{ENV_PREFIX}ANALYTICS_WRITER_SOCKET"] = str(socket_path)
+    return process
 
 
 def _start_grpc(settings: Settings) -> multiprocessing.process.BaseProcess | None:

@@ -46,6 +46,7 @@ from bastion.config import Settings
 from bastion.rules import DEFAULT_RULE_SPECS, RuleContext, RuleError, RuleSet, RuleSpec
 from bastion.rules import compile_rules as _compile
 from bastion.service.analytics_log import RequestLog
+from bastion.service.analytics_shipper import LogShipper
 from bastion.service.responses import json_response
 from bastion.service.scoring import ScoringService
 from bastion.service.security import caller
@@ -79,7 +80,7 @@ class AnalyticsContext:
     """One worker's analytics parts: the store (``None`` when off), log and rules."""
 
     store: AnalyticsStore | None
-    request_log: RequestLog | None
+    request_log: RequestLog | LogShipper | None
     rules: RuleStore
     settings: Settings
     scoring: ScoringService
@@ -87,7 +88,9 @@ class AnalyticsContext:
     rules_source: str = "config"
 
 
-def _zone_names(database: Database) -> Callable[[], list[str]]:
+def zone_names(database: Database) -> Callable[[], list[str]]:
+    """A loader of the registered zone names (what the log resolves hosts against)."""
+
     def load() -> list[str]:
         with database.session() as session:
             return list(session.scalars(select(ZoneRow.name)))
@@ -95,32 +98,63 @@ def _zone_names(database: Database) -> Callable[[], list[str]]:
     return load
 
 
+def capture_options(settings: Settings) -> CaptureOptions:
+    """How much of each request the log keeps, from the settings."""
+    return CaptureOptions(
+        max_body_bytes=settings.analytics_max_body_bytes,
+        keep_bodies=settings.analytics_keep_bodies,
+        keep_cookies=settings.analytics_keep_cookies,
+    )
+
+
+def store_url(settings: Settings) -> str:
+    """The analytics store's URL (the configured one, or the default beside the database)."""
+    return settings.analytics_url or default_url(settings.database_url)
+
+
+def build_request_log(
+    settings: Settings, database: Database, store: AnalyticsStore, *, sampled: bool = True
+) -> RequestLog:
+    """A request log writing to ``store`` (``sampled=False``: every batch it is handed
+    was sampled already, as in the writer process)."""
+    return RequestLog(
+        store,
+        zones=zone_names(database),
+        sampler=Sampler(settings.analytics_sample_rate if sampled else 1.0),
+        options=capture_options(settings),
+        queue_size=settings.analytics_queue_size,
+        batch_size=settings.analytics_batch_size,
+        flush_interval_s=settings.analytics_flush_s,
+        zone_refresh_s=settings.analytics_zone_refresh_s,
+        retention_days=settings.analytics_retention_days,
+        maintenance_lock=maintenance_lock(database),
+    )
+
+
 def build_context(app_state: Any) -> AnalyticsContext:
-    """Open the store and build the request log for an app from ``create_app``."""
+    """Open the store and build the request log for an app from ``create_app``.
+
+    Under ``bastion serve`` (``analytics_writer_socket`` set) the workers ship sampled
+    requests to the writer process and open the store only to answer queries; otherwise
+    (one process: tests, an app served by other means) a thread of this process writes."""
     state = app_state.bastion
     settings: Settings = state.settings
     store: AnalyticsStore | None = None
-    request_log = None
+    request_log: RequestLog | LogShipper | None = None
     if settings.analytics_enabled:
-        url = settings.analytics_url or default_url(settings.database_url)
-        # One worker: it holds a DuckDB file open (cheap writes); several take turns.
-        store = open_analytics(url, exclusive=settings.workers == 1)
-        request_log = RequestLog(
-            store,
-            zones=_zone_names(state.database),
-            sampler=Sampler(settings.analytics_sample_rate),
-            options=CaptureOptions(
-                max_body_bytes=settings.analytics_max_body_bytes,
-                keep_bodies=settings.analytics_keep_bodies,
-                keep_cookies=settings.analytics_keep_cookies,
-            ),
-            queue_size=settings.analytics_queue_size,
-            batch_size=settings.analytics_batch_size,
-            flush_interval_s=settings.analytics_flush_s,
-            zone_refresh_s=settings.analytics_zone_refresh_s,
-            retention_days=settings.analytics_retention_days,
-            maintenance_lock=maintenance_lock(state.database),
-        )
+        url = store_url(settings)
+        if settings.analytics_writer_socket and not url.endswith(":memory:"):
+            store = open_analytics(url, exclusive=False)
+            request_log = LogShipper(
+                settings.analytics_writer_socket,
+                sampler=Sampler(settings.analytics_sample_rate),
+                options=capture_options(settings),
+                queue_size=settings.analytics_queue_size,
+            )
+        else:
+            # One worker: it holds a DuckDB file open (cheap writes); several take turns.
+            store = open_analytics(url, exclusive=settings.workers == 1)
+            request_log = build_request_log(settings, state.database, store)
     ctx = AnalyticsContext(store, request_log, RuleStore(state.database), settings, state.scoring)
     reload_rules(ctx)
     return ctx

@@ -39,7 +39,62 @@ EXPLAIN_RATE = 50.0
 CHUNK = 256
 
 
-class RequestLog:
+Queued = tuple[JudgedBatch, list[bool] | None]
+
+
+class QueuedObserver:
+    """A scoring observer that only samples and queues judged batches; a background thread
+    of the subclass takes them from the queue (:meth:`_drain`)."""
+
+    def __init__(self, sampler: Sampler | None, queue_size: int, batch_size: int) -> None:
+        self.sampler = sampler or Sampler(1.0)
+        self.queue_size = queue_size
+        self.batch_size = batch_size
+        # A deque, not a queue.Queue: appending wakes nobody (the writer sleeps until its
+        # flush deadline), so a scored request costs no thread switch.
+        self._buffer: deque[Queued] = deque()
+        self._wake = threading.Event()
+        self.dropped = 0
+
+    def __call__(self, batch: JudgedBatch) -> None:
+        """Queue a judged batch (the sampled part of it); drop and count when full."""
+        sampler = self.sampler
+        keep: list[bool] | None = None
+        if not sampler.keeps_all:
+            if sampler.keeps_none:
+                return
+            keep = [sampler.keep(r) for r in batch.requests]
+            if not any(keep):
+                return
+        buffer = self._buffer
+        if len(buffer) >= self.queue_size:
+            n = len(batch.requests) if keep is None else sum(keep)
+            self._drop(n, "queue_full")
+            return
+        buffer.append((batch, keep))
+        if len(buffer) == self.batch_size:
+            self._wake.set()
+
+    def _drop(self, n: int, reason: str) -> None:
+        self.dropped += n
+        metrics.ANALYTICS_DROPPED.labels(reason).inc(n)
+
+    def _drain(self) -> list[Queued]:
+        items = []
+        popleft = self._buffer.popleft
+        while True:
+            try:
+                items.append(popleft())
+            except IndexError:
+                return items
+
+
+def queued_count(items: Sequence[Queued]) -> int:
+    """How many requests queued items hold (the sampled ones)."""
+    return sum(len(b.requests) if k is None else sum(k) for b, k in items)
+
+
+class RequestLog(QueuedObserver):
     """A :class:`~bastion.service.scoring.ScoringService` observer writing to ``store``."""
 
     def __init__(
@@ -58,13 +113,12 @@ class RequestLog:
         clock: Callable[[], float] = time.time,
         maintenance_lock: Callable[[], AbstractContextManager[bool]] | None = None,
     ) -> None:
+        super().__init__(sampler, queue_size, batch_size)
         self.store = store
         #: Held around rollups so that one process at a time rolls up (rollups would count
         #: twice otherwise); yields False when another process holds it (skip this turn).
         self.maintenance_lock = maintenance_lock or _process_lock
-        self.sampler = sampler or Sampler(1.0)
         self.options = options or CaptureOptions()
-        self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.rollup_interval_s = rollup_interval_s
         self.retention_days = retention_days
@@ -73,44 +127,16 @@ class RequestLog:
         self._zones = ZoneIndex()
         self._zones_at = -1e18
         self._clock = clock
-        # A deque, not a queue.Queue: appending wakes nobody (the writer sleeps until its
-        # flush deadline), so a scored request costs no thread switch.
-        self._buffer: deque[tuple[JudgedBatch, list[bool] | None]] = deque()
-        self.queue_size = queue_size
-        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._flushed = threading.Condition()
         self._pending_marks = 0
         self._done_marks = 0
         self.written = 0
-        self.dropped = 0
         self._explain_tokens = EXPLAIN_RATE
         self._explain_at = time.monotonic()
         #: Pause between chunks of row building (0: none).
         self.yield_s = 0.0005
-
-    # -- the scoring side: never blocks -------------------------------------------------
-
-    def __call__(self, batch: JudgedBatch) -> None:
-        """Queue a judged batch (the sampled part of it); drop and count when full."""
-        sampler = self.sampler
-        keep: list[bool] | None = None
-        if not sampler.keeps_all:
-            if sampler.keeps_none:
-                return
-            keep = [sampler.keep(r) for r in batch.requests]
-            if not any(keep):
-                return
-        buffer = self._buffer
-        if len(buffer) >= self.queue_size:
-            n = len(batch.requests) if keep is None else sum(keep)
-            self.dropped += n
-            metrics.ANALYTICS_DROPPED.labels("queue_full").inc(n)
-            return
-        buffer.append((batch, keep))
-        if len(buffer) == self.batch_size:
-            self._wake.set()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -148,15 +174,6 @@ class RequestLog:
 
     # -- the writer thread ----------------------------------------------------------------
 
-    def _drain(self) -> list[tuple[JudgedBatch, list[bool] | None]]:
-        items = []
-        popleft = self._buffer.popleft
-        while True:
-            try:
-                items.append(popleft())
-            except IndexError:
-                return items
-
     def _run(self) -> None:
         next_rollup = time.monotonic() + self.rollup_interval_s
         while True:
@@ -166,9 +183,7 @@ class RequestLog:
                 marks = self._pending_marks
             items = self._drain()
             if items:
-                metrics.ANALYTICS_QUEUED.inc(
-                    sum(len(b.requests) if k is None else sum(k) for b, k in items)
-                )
+                metrics.ANALYTICS_QUEUED.inc(queued_count(items))
                 self._write(items)
             with self._flushed:
                 self._done_marks = max(self._done_marks, marks)
@@ -193,7 +208,7 @@ class RequestLog:
                     self._zones = ZoneIndex(names)
         return self._zones
 
-    def columns(self, items: Sequence[tuple[JudgedBatch, list[bool] | None]]) -> ColumnBatch:
+    def columns(self, items: Sequence[Queued]) -> ColumnBatch:
         """Rows for queued batches (zones resolved, attack-class requests explained)."""
         zones = self._zone_index()
         out = ColumnBatch()
@@ -214,7 +229,7 @@ class RequestLog:
 
     @staticmethod
     def _explain(
-        items: Sequence[tuple[JudgedBatch, list[bool] | None]],
+        items: Sequence[Queued],
         offsets: list[int],
         out: ColumnBatch,
         budget: int,
@@ -244,7 +259,7 @@ class RequestLog:
                 expl[row] = explanation_json(result)
         return spent - budget
 
-    def _write(self, items: Sequence[tuple[JudgedBatch, list[bool] | None]]) -> None:
+    def _write(self, items: Sequence[Queued]) -> None:
         if not items:
             return
         started = time.perf_counter()
@@ -253,9 +268,8 @@ class RequestLog:
             if len(rows):
                 self.store.insert_columns(rows.columns)
         except Exception:
-            n = sum(len(b.requests) if k is None else sum(k) for b, k in items)
-            self.dropped += n
-            metrics.ANALYTICS_DROPPED.labels("write_error").inc(n)
+            n = queued_count(items)
+            self._drop(n, "write_error")
             log.exception("analytics: writing %d logged requests failed", n)
             return
         self.written += len(rows)
