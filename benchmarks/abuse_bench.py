@@ -270,6 +270,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-db", action="store_true")
     parser.add_argument("--skip-core", action="store_true")
+    parser.add_argument("--skip-intake", action="store_true")
     parser.add_argument("--stream", default="")
     parser.add_argument("--database", default="")
     args = parser.parse_args()
@@ -278,9 +279,13 @@ def main() -> None:
         return
     results = []
     for pack, validate, n in (
-        (1, False, args.intake // 4),
-        (args.pack, False, args.intake),
-        (args.pack, True, args.intake // 4),
+        ()
+        if args.skip_intake
+        else (
+            (1, False, args.intake // 4),
+            (args.pack, False, args.intake),
+            (args.pack, True, args.intake // 4),
+        )
     ):
         results.append(asyncio.run(intake(args.nats, n, pack, validate)))
         print(json.dumps(results[-1]), flush=True)

@@ -29,6 +29,7 @@ from bastion.store.abuse_orders import (
     load_edge_rules,
     partner_by_name,
     partner_by_token,
+    record_recheck,
     shared_secret,
     transparency,
     withdraw_order,
@@ -127,9 +128,9 @@ def test_edge_rules_hold_orders_in_force_and_actioned_cases(db: Database) -> Non
     assert exe is not None and exe.effect == "block" and exe.blocked_by == LINK
     assert rules.match("shop.example", "/x.exe", "DE") is None
     assert rules.match("shop.example", "/spam", "DE") is None
-    # Closing the case lifts its enforcement.
-    act(db, ids["https://shop.example/login"], ActionRequest(CaseAction.CLOSE), actor="t",
-        clock=lambda: T0)  # fmt: skip
+    # Closing the case (after a re-check found the URL gone) lifts its enforcement.
+    record_recheck(db, ids["https://shop.example/login"], outcome="gone", status=404,
+                   detail="HTTP 404", actor="t", close=True, clock=lambda: T0)  # fmt: skip
     with db.session() as s:
         rules = load_edge_rules(s, now=T0, blocked_by=LINK)
     assert rules.match("shop.example", "/login", None) is None
@@ -244,7 +245,8 @@ def test_the_edge_rebuilds_its_rules_only_when_they_may_have_changed(db: Databas
     time.sleep(1.0)
     edge.load()  # and its end
     assert edge.rebuilds == 5 and len(edge.rules) == 1
-    act(db, ids["https://shop.example/a"], ActionRequest(CaseAction.CLOSE), actor="t")
+    record_recheck(db, ids["https://shop.example/a"], outcome="gone", status=404,
+                   detail="HTTP 404", actor="t", close=True)  # fmt: skip
     edge.load()
     assert edge.rebuilds == 6 and len(edge.rules) == 0
 

@@ -16,6 +16,7 @@ from bastion.abuse import (
     InvalidActionError,
     Processed,
     Processor,
+    RecheckRequiredError,
     Report,
     ReportSubmission,
 )
@@ -325,8 +326,12 @@ def test_actions_move_state_audit_and_update_reputation(db: Database) -> None:
     assert all(r.actioned == 1 and r.reports == 1 for r in reps.values())
     with pytest.raises(InvalidActionError, match="cannot reject"):
         act(db, case_id, ActionRequest(CaseAction.REJECT, reason="x"), actor="tok1")
-    out = act(db, case_id, ActionRequest(CaseAction.CLOSE, reason="gone"), actor="tok1")
+    with pytest.raises(RecheckRequiredError, match="none was made"):
+        act(db, case_id, ActionRequest(CaseAction.CLOSE, reason="gone"), actor="tok1")
+    out = act(db, case_id, ActionRequest(CaseAction.CLOSE, reason="gone", override=True),
+              actor="tok1")  # fmt: skip
     assert out.case["state"] == "closed"
+    assert out.action["detail"]["recheck"] == {"outcome": None, "at": None, "override": True}
     with db.session() as s:
         detail = get_case(s, case_id)
     assert [a["action"] for a in detail["actions"]] == [

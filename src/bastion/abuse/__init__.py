@@ -37,6 +37,7 @@ from bastion.abuse.errors import (
     InvalidActionError,
     InvalidReportError,
     InvalidUrlError,
+    RecheckRequiredError,
 )
 from bastion.abuse.events import Event, EventFormatError, report_event
 from bastion.abuse.pipeline import CaseEntry, Processed, Processor
@@ -77,6 +78,7 @@ __all__ = [
     "Processed",
     "Processor",
     "Queue",
+    "RecheckRequiredError",
     "Recipient",
     "Report",
     "ReportSubmission",

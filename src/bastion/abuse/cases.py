@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from functools import lru_cache
-from typing import cast
+from typing import NamedTuple, cast
 
 from bastion.abuse.errors import ActionStateError, InvalidActionError
 from bastion.abuse.reports import ReportType
@@ -24,8 +24,7 @@ from bastion.abuse.reports import ReportType
 DEFAULT_WINDOW = timedelta(hours=72)
 
 
-@dataclass(frozen=True, slots=True)
-class CaseKeys:
+class CaseKeys(NamedTuple):
     """The key of the bucket a report falls in, and of the bucket before it."""
 
     current: str
@@ -38,13 +37,14 @@ def case_keys(url: str, report_type: ReportType | str, at: datetime, window: tim
     if seconds <= 0:
         raise ValueError("the dedup window must be positive")
     bucket = int(at.timestamp()) // seconds
-    digest = _url_digest(url)
+    digest = url_digest(url)
     kind = str(report_type)
     return CaseKeys(f"{kind}:{digest}:{bucket}", f"{kind}:{digest}:{bucket - 1}")
 
 
 @lru_cache(maxsize=65_536)
-def _url_digest(url: str) -> str:
+def url_digest(url: str) -> str:
+    """The first 40 hex digits of the URL's SHA-256 (the URL part of a case key)."""
     return hashlib.sha256(url.encode()).hexdigest()[:40]
 
 
@@ -134,14 +134,22 @@ _TRANSITIONS: dict[CaseAction, tuple[frozenset[CaseState], CaseState | None]] = 
 ENFORCEMENT = frozenset({A.INTERSTITIAL, A.BLOCK, A.GEO_BLOCK})
 
 
+#: A ``close`` needs the case's latest re-check to have found the URL gone within this
+#: time (or an override); a rejected case closes without one (nothing was found abusive).
+RECHECK_VALID = timedelta(hours=24)
+
+
 @dataclass(frozen=True, slots=True)
 class ActionRequest:
-    """An action with what it needs: a reason (reject), an assignee, countries (geo_block)."""
+    """An action with what it needs: a reason (reject, and a close override), an assignee,
+    countries (geo_block). ``override`` closes a case without a re-check that found the
+    URL gone (the API allows it to the ``admin`` role only; audited)."""
 
     action: CaseAction
     reason: str = ""
     assignee: str | None = None
     countries: tuple[str, ...] = ()
+    override: bool = False
 
 
 def next_state(state: CaseState | str, request: ActionRequest) -> CaseState:
@@ -155,6 +163,10 @@ def next_state(state: CaseState | str, request: ActionRequest) -> CaseState:
         )
     if request.action is A.REJECT and not request.reason.strip():
         raise InvalidActionError("reject needs a reason")
+    if request.override and request.action is not A.CLOSE:
+        raise InvalidActionError("only close takes an override (of its re-check)")
+    if request.override and not request.reason.strip():
+        raise InvalidActionError("closing without a re-check (override) needs a reason")
     if request.action is A.ASSIGN and not (request.assignee or "").strip():
         raise InvalidActionError("assign needs an assignee")
     if request.action is A.GEO_BLOCK:

@@ -21,3 +21,8 @@ class InvalidActionError(AbuseError):
 
 class ActionStateError(InvalidActionError):
     """The action does not apply to the case's current state (a conflict: HTTP 409)."""
+
+
+class RecheckRequiredError(ActionStateError):
+    """``close`` without a recent re-check that found the URL gone (HTTP 409); staff with
+    the ``admin`` role may override it with a reason (audited)."""

@@ -61,12 +61,16 @@ class FloodDetector:
         self.window = window
         self.max_reports = max_reports
         self.max_targets = max_targets
+        self._window_s = window.total_seconds()
         self._seen: OrderedDict[str, deque[float]] = OrderedDict()
 
     def observe(self, target: str, at: datetime) -> bool:
         """Record a report against ``target`` at ``at``; whether the target is flooded."""
-        now = at.timestamp()
-        start = now - self.window.total_seconds()
+        return self.observe_at(target, at.timestamp())
+
+    def observe_at(self, target: str, now: float) -> bool:
+        """:meth:`observe` with the time as seconds since the epoch."""
+        start = now - self._window_s
         times = self._seen.get(target)
         if times is None:
             times = self._seen[target] = deque(maxlen=self.max_reports + 1)

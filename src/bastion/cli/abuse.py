@@ -329,9 +329,17 @@ def cases_act(
     country: Annotated[
         list[str] | None, typer.Option("--country", help="geo_block: a country (repeatable).")
     ] = None,
+    override: Annotated[
+        bool,
+        typer.Option(
+            "--override",
+            help="close: without a re-check that found the URL gone (needs --reason; audited).",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Act on a case (audited, actor 'cli')."""
+    """Act on a case (audited, actor 'cli'). A close needs a re-check that found the URL
+    gone ('bastion abuse cases recheck ID --close'), or --override with a reason."""
     from bastion.abuse import ActionRequest, CaseAction, InvalidActionError
     from bastion.store.abuse import CaseNotFound, act
 
@@ -339,7 +347,7 @@ def cases_act(
         kind = CaseAction(action)
     except ValueError:
         _fail(f"unknown action {action!r}: one of {', '.join(a.value for a in CaseAction)}")
-    request = ActionRequest(kind, reason, assignee, tuple(country or ()))
+    request = ActionRequest(kind, reason, assignee, tuple(country or ()), override)
     with db_errors():
         db = _with_db(config)
         try:

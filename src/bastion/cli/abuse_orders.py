@@ -159,6 +159,9 @@ def cases_bulk(
     country: Annotated[
         list[str] | None, typer.Option("--country", help="geo_block: a country (repeatable).")
     ] = None,
+    override: Annotated[
+        bool, typer.Option("--override", help="close: without a re-check (needs --reason).")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """One action on many cases: the ids given and/or those matching the filters (at most
@@ -175,7 +178,7 @@ def cases_bulk(
     filtered = state is not None or report_type is not None or zone is not None
     if not ids and not filtered:
         _fail("name cases with --case, or select them with --state, --type or --zone")
-    request = ActionRequest(kind, reason, assignee, tuple(country or ()))
+    request = ActionRequest(kind, reason, assignee, tuple(country or ()), override)
     with db_errors():
         db = _with_db(config)
         try:

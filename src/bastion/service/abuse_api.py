@@ -303,13 +303,34 @@ class ActionBody(BaseModel):
     countries: list[Annotated[str, Field(min_length=2, max_length=2)]] = Field(
         default_factory=list, max_length=250
     )
+    #: ``close`` without a re-check that found the URL gone: the ``admin`` role only, with
+    #: a reason; audited.
+    override: bool = False
+
+    def request(self, principal: Principal | None) -> ActionRequest:
+        """The action, once the caller may ask for it (403 for an override by anyone but
+        an admin; with authentication off there is no role to check)."""
+        if self.override and principal is not None and Role.ADMIN not in principal.roles:
+            raise HTTPException(
+                403, "only the admin role may close a case without a re-check (override)"
+            )
+        return ActionRequest(
+            self.action, self.reason, self.assignee, tuple(self.countries), self.override
+        )
 
 
 @router.post(
     "/v1/abuse/cases/{case_id}/actions",
     summary="Act on a case: triage, assign, notify, interstitial, block, geo_block, escalate, "
-    "reject (with a reason), close",
-    responses={409: {"description": "The case's state does not allow the action"}},
+    "reject (with a reason), close (after a re-check found the URL gone, or an admin's "
+    "override with a reason)",
+    responses={
+        403: {"description": "An override by anyone but an admin"},
+        409: {
+            "description": "The case's state does not allow the action, or a close lacks "
+            "a re-check that found the URL gone"
+        },
+    },
 )
 async def act_on_case(
     request: Request,
@@ -318,7 +339,7 @@ async def act_on_case(
     principal: Principal | None = Depends(require(MANAGE)),  # noqa: B008
 ) -> Response:
     database = request.app.state.bastion.database
-    action = ActionRequest(body.action, body.reason, body.assignee, tuple(body.countries))
+    action = body.request(principal)
     actor = principal.token_id if principal is not None else "anonymous"
     try:
         outcome = await run_in_threadpool(store.act, database, case_id, action, actor=actor)

@@ -42,7 +42,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bastion.abuse.cases import ActionRequest
 from bastion.abuse.enforcement import (
     check_ticket,
     pass_cookie_name,
@@ -279,7 +278,7 @@ async def bulk_act(
     principal: Principal | None = Depends(require(MANAGE)),  # noqa: B008
 ) -> Response:
     database = request.app.state.bastion.database
-    action = ActionRequest(body.action, body.reason, body.assignee, tuple(body.countries))
+    action = body.request(principal)
     try:
         outcome = await run_in_threadpool(
             orders_store.act_bulk, database, body.case_ids, action, actor=_actor(principal)

@@ -109,10 +109,12 @@ class AbuseWorker:
         if not reports:
             return ApplyResult(0, 0, 0, 0, 0)
         processor = self._current_processor()
+        keys = [r.reporter_key for r in reports]
         with self.database.session() as session:
-            known = reputations(session, {r.reporter_key for r in reports})
+            known = reputations(session, set(keys))
         processed: list[Processed] = [
-            processor.process(r, known.get(r.reporter_key, UNKNOWN)) for r in reports
+            processor.process(r, known.get(key, UNKNOWN))
+            for r, key in zip(reports, keys, strict=True)
         ]
         result = apply_batch(self.database, processed, window=self.window)
         self.stats.new_reports += result.new_reports

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bastion.abuse.cases import (
     ENFORCEMENT,
+    RECHECK_VALID,
     ActionRequest,
     CaseAction,
     CaseState,
@@ -24,6 +25,7 @@ from bastion.abuse.cases import (
     escalated,
     next_state,
 )
+from bastion.abuse.errors import RecheckRequiredError
 from bastion.abuse.privacy import report_view
 from bastion.abuse.reputation import Reputation
 from bastion.abuse.routing import Audience, recipients_of
@@ -276,6 +278,8 @@ def act(
         after = next_state(before, request)
         detail: dict[str, Any] = {}
         action = request.action
+        if action is CaseAction.CLOSE and before is not CaseState.REJECTED:
+            detail["recheck"] = _check_recheck(session, case.id, now, override=request.override)
         if action in ENFORCEMENT:
             case.enforcement = {
                 "action": action.value,
@@ -326,6 +330,42 @@ def act(
         )
         session.flush()
         return ActionOutcome(case_json(case, now), action_json(row), notices)
+
+
+def _check_recheck(
+    session: Session, case_id: int, now: datetime, *, override: bool
+) -> dict[str, Any]:
+    """The case's latest re-check, which must have found the URL gone within
+    :data:`RECHECK_VALID` for a close; with ``override`` it is only recorded. Raises
+    :class:`RecheckRequiredError`."""
+    last = session.scalars(
+        select(AbuseCaseAction)
+        .where(AbuseCaseAction.case_id == case_id, AbuseCaseAction.action == "recheck")
+        .order_by(AbuseCaseAction.id.desc())
+        .limit(1)
+    ).first()
+    outcome = str((last.detail or {}).get("outcome", "")) if last is not None else None
+    at = _aware(last.at) if last is not None else None
+    seen = {"outcome": outcome, "at": at.isoformat() if at is not None else None}
+    if override:
+        return {**seen, "override": True}
+    if last is None or at is None:
+        raise RecheckRequiredError(
+            "close needs a re-check that finds the URL gone first "
+            f"(POST /v1/abuse/cases/{case_id}/recheck?close=true); none was made"
+        )
+    if outcome != "gone" or at < now - RECHECK_VALID:
+        why = f"found it {outcome}" if outcome != "gone" else "is older than 24 hours"
+        raise RecheckRequiredError(
+            f"close needs a re-check that finds the URL gone; the latest one ({seen['at']}) "
+            f"{why} (re-check again: POST /v1/abuse/cases/{case_id}/recheck?close=true)"
+        )
+    return {**seen, "override": False}
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite gives naive datetimes back (stored as UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _bump_reporters(session: Session, case_id: int, column: str) -> None:
