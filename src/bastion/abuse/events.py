@@ -8,8 +8,7 @@ Kinds: ``abuse.report`` (``data`` is a :class:`~bastion.abuse.reports.Report`'s 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -22,8 +21,9 @@ class EventFormatError(ValueError):
     """Bytes that are not an event (or a batch of events)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
+    """One event (immutable; a named tuple: a consumer decodes thousands per second)."""
+
     id: str
     kind: str
     data: dict[str, Any]
@@ -36,6 +36,7 @@ class Event:
 
     @classmethod
     def from_json(cls, obj: Any) -> Event:
+        """The event of a decoded JSON object; raises :class:`EventFormatError`."""
         if not isinstance(obj, dict):
             raise EventFormatError("an event is a JSON object")
         ident, kind, data = obj.get("id"), obj.get("kind"), obj.get("data")

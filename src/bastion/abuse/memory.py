@@ -15,7 +15,7 @@ from bastion.abuse.pipeline import CaseEntry, Processed
 from bastion.abuse.routing import Queue, Recipient
 
 
-@dataclass
+@dataclass(slots=True)
 class MemoryCase:
     id: int
     key: str
