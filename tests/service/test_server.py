@@ -22,7 +22,8 @@ CLEAN = {
 
 
 def _workers(server: RunningServer) -> set[int]:
-    """Worker pids: the uvicorn supervisor's children that are not multiprocessing helpers."""
+    """Worker pids: the uvicorn supervisor's children that are not multiprocessing helpers
+    or the request-log writer."""
     children: set[int] = set()
     task_dir = Path(f"/proc/{server.process.pid}/task")
     for task in task_dir.iterdir():
@@ -34,7 +35,7 @@ def _workers(server: RunningServer) -> set[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except FileNotFoundError:
             continue
-        if b"resource_tracker" not in cmdline:
+        if b"resource_tracker" not in cmdline and b"analytics_writer" not in cmdline:
             workers.add(pid)
     return workers
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -85,29 +87,30 @@ def serve(
         if writer_process is not None:
             # After the workers (and gRPC) have shipped their last logged requests.
             writer_process.terminate()
-            writer_process.join(settings.graceful_timeout_s + 10)
+            try:
+                writer_process.wait(settings.graceful_timeout_s + 10)
+            except subprocess.TimeoutExpired:
+                writer_process.kill()
         shutil.rmtree(metrics_dir, ignore_errors=True)
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def _start_log_writer(
-    settings: Settings, run_dir: Path
-) -> multiprocessing.process.BaseProcess | None:
-    """The request-log writer process, when the log goes to a store every process can
-    open (not an in-memory one); workers learn its socket from the environment."""
+def _start_log_writer(settings: Settings, run_dir: Path) -> subprocess.Popen[bytes] | None:
+    """The request-log writer process (``python -m bastion.service.analytics_writer``), when
+    the log goes to a store every process can open (not an in-memory one); workers learn
+    its socket from the environment."""
     from bastion.service.analytics_api import store_url
-    from bastion.service.analytics_writer import SOCKET_NAME, run_log_writer
+    from bastion.service.analytics_writer import SOCKET_NAME
 
     if not settings.analytics_enabled or store_url(settings).endswith(":memory:"):
         return None
     socket_path = run_dir / SOCKET_NAME
-    process = multiprocessing.get_context("spawn").Process(
-        target=run_log_writer, args=(str(socket_path),), name="bastion-analytics-writer"
-    )
-    process.start()
+    command = [sys.executable, "-m", "bastion.service.analytics_writer", str(socket_path)]
+    process = subprocess.Popen(command)  # noqa: S603 - our interpreter, our module
     deadline = time.monotonic() + 60
     while not socket_path.exists():
-        if not process.is_alive() or time.monotonic() > deadline:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
             typer.echo("bastion: the analytics writer process did not start", err=True)
             raise typer.Exit(1)
         time.sleep(0.05)

@@ -213,3 +213,9 @@ def run_log_writer(socket_path: str) -> None:
             break
     server.close(drain_s=settings.graceful_timeout_s)
     log.info("analytics writer: %d requests received, stopped", server.received)
+
+
+if __name__ == "__main__":
+    import sys
+
+    run_log_writer(sys.argv[1])
