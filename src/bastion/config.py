@@ -202,6 +202,14 @@ class Settings(BaseSettings):
     #: Seconds between each worker's check for cases whose SLA clock ran out (they are
     #: escalated); 0 turns the check off (``bastion abuse sla`` runs it once).
     abuse_sla_check_s: float = Field(60.0, ge=0, le=86400)
+    #: The jurisdiction whose legal clocks apply to new cases (``EU``, ``DE``, ``IN``...,
+    #: ``bastion.abuse.cases.JURISDICTION_SLA``): a case's clock is the shorter of its type's
+    #: and its jurisdiction's. Empty: the type's clock only.
+    abuse_jurisdiction: str = Field("", max_length=16)
+    #: Jurisdictions per zone (``{"shop.example": "DE"}``), before ``abuse_jurisdiction``.
+    abuse_zone_jurisdictions: dict[str, str] = Field(default_factory=dict)
+    #: Clocks added or changed, in hours: ``{"EU:harassment": 12, "*:spam": 48}``.
+    abuse_sla_hours: dict[str, float] = Field(default_factory=dict)
     #: Largest evidence attachment (413 above it) and attachments per report.
     abuse_evidence_max_bytes: int = Field(5 << 20, ge=1024, le=64 << 20)
     abuse_evidence_per_report: int = Field(10, ge=1, le=100)

@@ -12,6 +12,7 @@ last saw a report within ``window`` (:func:`case_keys` returns both keys).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
@@ -90,6 +91,81 @@ def policy_of(report_type: ReportType | str) -> Policy:
 def sla_due(report_type: ReportType | str, opened_at: datetime) -> datetime:
     """When the case must have had its first action."""
     return opened_at + policy_of(report_type).sla
+
+
+_T = ReportType
+#: Clocks the law of a jurisdiction sets for a type; a case's clock is the shorter of this
+#: and its type's own (:data:`POLICIES`), so a law can only make a clock stricter. Sources:
+#: the EU's Terrorist Content Online Regulation ((EU) 2021/784, art. 3(3): one hour; the
+#: Digital Services Act, art. 16, asks for notices to be handled "in a timely manner", no
+#: fixed hours, so the types' clocks); Germany's NetzDG (section 3(2) no. 2: manifestly
+#: unlawful content removed within 24 hours of the complaint: harassment and other content
+#: must be judged within 24 hours); India's IT Rules 2021 (rule 3(2)(b): intimate images of
+#: a person within 24 hours). Operators add or change entries with ``abuse_sla_hours``.
+JURISDICTION_SLA: dict[str, dict[ReportType, timedelta]] = {
+    "EU": {_T.CSAM: timedelta(hours=1), _T.VIOLENT_EXTREMISM: timedelta(hours=1)},
+    "DE": {
+        _T.CSAM: timedelta(hours=1),
+        _T.VIOLENT_EXTREMISM: timedelta(hours=1),
+        _T.HARASSMENT: timedelta(hours=24),
+        _T.OTHER: timedelta(hours=24),
+    },
+    "IN": {_T.HARASSMENT: timedelta(hours=24)},
+}
+
+
+class SlaClocks:
+    """The SLA clock of a case by type and jurisdiction.
+
+    A case's jurisdiction is its zone's (``zones``: zone name -> jurisdiction code), else
+    ``default``; its clock is the shorter of its type's (:data:`POLICIES`) and the
+    jurisdiction's (:data:`JURISDICTION_SLA`, with ``hours`` replacing or adding entries:
+    ``{"EU:harassment": 12, "*:spam": 48}``, ``*`` for every jurisdiction). Raises
+    ``ValueError`` for an entry that names no type."""
+
+    def __init__(
+        self,
+        default: str = "",
+        *,
+        zones: Mapping[str, str] | None = None,
+        hours: Mapping[str, float] | None = None,
+    ) -> None:
+        self.default = default.strip().upper()
+        self.zones = {k.strip().lower().rstrip("."): v.strip().upper() for k, v in
+                      (zones or {}).items()}  # fmt: skip
+        self.table = {j: dict(clocks) for j, clocks in JURISDICTION_SLA.items()}
+        for key, value in (hours or {}).items():
+            where, sep, kind = key.partition(":")
+            if not sep or kind not in _TYPE_VALUES or value <= 0:
+                raise ValueError(
+                    f"abuse_sla_hours: {key!r}: {value!r} is not '<JURISDICTION or *>:<type>': "
+                    "<hours > 0>"
+                )
+            self.table.setdefault(where.strip().upper(), {})[ReportType(kind)] = timedelta(
+                hours=value
+            )
+        self._cache: dict[tuple[str, str], timedelta] = {}
+
+    def jurisdiction(self, zone: str) -> str:
+        """The jurisdiction of a case of ``zone`` (``""``: none)."""
+        return self.zones.get(zone, self.default)
+
+    def sla(self, report_type: ReportType | str, zone: str) -> timedelta:
+        """The clock of a new case of ``report_type`` in ``zone``."""
+        key = (str(report_type), zone)
+        clock = self._cache.get(key)
+        if clock is None:
+            kind = ReportType(report_type)
+            clock = policy_of(kind).sla
+            for where in ("*", self.jurisdiction(zone)):
+                law = self.table.get(where, {}).get(kind)
+                if law is not None:
+                    clock = min(clock, law)
+            self._cache[key] = clock
+        return clock
+
+
+_TYPE_VALUES = frozenset(t.value for t in ReportType)
 
 
 class CaseState(StrEnum):

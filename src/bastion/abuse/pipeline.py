@@ -17,6 +17,7 @@ from bastion.abuse.cases import (
     DEFAULT_WINDOW,
     CaseKeys,
     Priority,
+    SlaClocks,
     case_keys,
     policy_of,
     url_digest,
@@ -76,10 +77,13 @@ class Processor:
         window: timedelta = DEFAULT_WINDOW,
         flood: FloodDetector | None = None,
         url_cache: int = 65_536,
+        clocks: SlaClocks | None = None,
     ) -> None:
         self.zones = zones
         self.window = window
         self.flood = flood if flood is not None else FloodDetector()
+        #: SLA clocks per type and jurisdiction (``None``: the type's clock).
+        self.clocks = clocks
         self.url_cache = max(1, url_cache)
         self._window_s = int(window.total_seconds())
         self._urls: dict[str, _UrlInfo] = {}
@@ -117,6 +121,7 @@ class Processor:
         now = at.timestamp()
         bucket = int(now) // self._window_s
         due = at + policy.sla
+        clocks = self.clocks
         priority = policy.priority
         urls, routes, flood = self._urls, self._routes, self.flood
         entries: list[CaseEntry] = []
@@ -154,7 +159,7 @@ class Processor:
                     ),
                     at,
                     priority,
-                    due,
+                    due if clocks is None else at + clocks.sla(kind, zone_name),
                     routing,
                 )
             )
@@ -198,7 +203,12 @@ def process_reference(
                 keys=case_keys(parsed.url, report.type, at, processor.window),
                 at=at,
                 priority=policy.priority,
-                sla_due=at + policy.sla,
+                sla_due=at
+                + (
+                    policy.sla
+                    if processor.clocks is None
+                    else processor.clocks.sla(report.type, zone.name if zone else UNATTRIBUTED)
+                ),
                 routing=route(report.type, zone, untrusted_reporter=untrusted, flooded=flooded),
             )
         )

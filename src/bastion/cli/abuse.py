@@ -205,7 +205,7 @@ def consume(
     from datetime import timedelta
 
     from bastion.service.abuse_desk import stream_url_for
-    from bastion.service.abuse_worker import AbuseWorker
+    from bastion.service.abuse_worker import AbuseWorker, clocks_of
     from bastion.stream import open_stream
 
     settings = load_or_exit(config)
@@ -221,6 +221,7 @@ def consume(
             durable=settings.abuse_consumer,
             window=timedelta(seconds=settings.abuse_dedup_window_s),
             zone_refresh_s=settings.abuse_zone_refresh_s,
+            clocks=clocks_of(settings),
         )
         try:
             idle_since = time.monotonic()

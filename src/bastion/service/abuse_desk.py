@@ -24,7 +24,7 @@ from bastion.abuse.events import report_event
 from bastion.abuse.reports import Report, ReportSubmission
 from bastion.auth import LocalRateLimiter, RedisRateLimiter
 from bastion.config import Settings
-from bastion.service.abuse_worker import AbuseWorker
+from bastion.service.abuse_worker import AbuseWorker, clocks_of
 from bastion.store.db import Database, normalize_url
 from bastion.stream import EventStream, open_stream
 
@@ -76,6 +76,7 @@ class AbuseDesk:
             durable=settings.abuse_consumer,
             window=timedelta(seconds=settings.abuse_dedup_window_s),
             zone_refresh_s=settings.abuse_zone_refresh_s,
+            clocks=clocks_of(settings),
         )
         self._task: asyncio.Task[None] | None = None
 

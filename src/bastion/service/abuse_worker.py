@@ -21,13 +21,14 @@ from datetime import timedelta
 
 from pydantic import ValidationError
 
-from bastion.abuse.cases import DEFAULT_WINDOW
+from bastion.abuse.cases import DEFAULT_WINDOW, SlaClocks
 from bastion.abuse.events import REPORT
 from bastion.abuse.memory import ApplyResult
 from bastion.abuse.pipeline import Processed, Processor
 from bastion.abuse.reports import Report
 from bastion.abuse.reputation import UNKNOWN, FloodDetector
 from bastion.abuse.zones import ZoneDirectory
+from bastion.config import Settings
 from bastion.store.abuse import apply_batch, load_zones, reputations
 from bastion.store.db import Database
 from bastion.stream.base import Consumer, Delivery, EventStream
@@ -59,6 +60,7 @@ class AbuseWorker:
         ack_wait_s: float = 30.0,
         zone_refresh_s: float = 30.0,
         flood: FloodDetector | None = None,
+        clocks: SlaClocks | None = None,
     ) -> None:
         self.database = database
         self.stream = stream
@@ -68,6 +70,7 @@ class AbuseWorker:
         self.ack_wait_s = ack_wait_s
         self.zone_refresh_s = zone_refresh_s
         self.flood = flood if flood is not None else FloodDetector()
+        self.clocks = clocks
         self.stats = WorkerStats()
         self._consumer: Consumer | None = None
         self._processor: Processor | None = None
@@ -83,7 +86,9 @@ class AbuseWorker:
         if self._processor is None or now - self._zones_at >= self.zone_refresh_s:
             with self.database.session() as session:
                 zones: ZoneDirectory = load_zones(session)
-            self._processor = Processor(zones, window=self.window, flood=self.flood)
+            self._processor = Processor(
+                zones, window=self.window, flood=self.flood, clocks=self.clocks
+            )
             self._zones_at = now
         return self._processor
 
@@ -147,3 +152,12 @@ class AbuseWorker:
                 log.exception("abuse consumer failed; retrying in %.1fs", pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 30.0)
+
+
+def clocks_of(settings: Settings) -> SlaClocks:
+    """The SLA clocks ``settings`` configure (jurisdiction, per-zone ones, extra hours)."""
+    return SlaClocks(
+        settings.abuse_jurisdiction,
+        zones=settings.abuse_zone_jurisdictions,
+        hours=settings.abuse_sla_hours,
+    )
