@@ -12,11 +12,13 @@ import string
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bastion.abuse import InvalidUrlError, Processor, Report
+from bastion.abuse import Event, EventFormatError, InvalidUrlError, Processor, Report
+from bastion.abuse.events import decode_batch
 from bastion.abuse.pipeline import process_reference
 from bastion.abuse.reputation import FloodDetector, Reputation
 from bastion.abuse.synthetic import synthetic_reports
@@ -208,3 +210,37 @@ def test_processor_window_must_be_positive() -> None:
     report = next(synthetic_reports(1, seed=6))
     with pytest.raises(ValueError, match="positive"):
         processor.process(report)
+
+
+# -- events ----------------------------------------------------------------------------
+
+_JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_EVENTISH = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.one_of(st.text(max_size=3), st.just("x" * 129), st.just("x" * 128), _JSON),
+        "kind": st.one_of(st.just("abuse.report"), _JSON),
+        "data": st.one_of(st.dictionaries(st.text(max_size=3), _JSON, max_size=2), _JSON),
+    },
+)
+
+
+@given(st.lists(st.one_of(_EVENTISH, _JSON), max_size=5))
+@CHECK
+def test_decode_batch_is_event_from_json_per_element(items: list[Any]) -> None:
+    raw = orjson.dumps(items)
+    try:
+        expected: Any = [Event.from_json(o) for o in items]
+    except EventFormatError as exc:
+        expected = type(exc)
+    try:
+        got: Any = decode_batch(raw)
+    except EventFormatError as exc:
+        got = type(exc)
+    assert got == expected

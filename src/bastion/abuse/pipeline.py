@@ -88,6 +88,7 @@ class Processor:
         self._window_s = int(window.total_seconds())
         self._urls: dict[str, _UrlInfo] = {}
         self._routes: dict[tuple[str, str | None, bool, bool], Routing] = {}
+        self._reporters: dict[str, str] = {}
 
     def _url_info(self, raw: str) -> _UrlInfo:
         parsed = parse_url(raw)
@@ -114,8 +115,15 @@ class Processor:
         kind = report.type
         kind_text = str(kind)
         policy = policy_of(kind)
-        untrusted = reputation.untrusted()
-        reporter = report.reporter_key
+        untrusted = False if reputation is UNKNOWN else reputation.untrusted()
+        email = report.reporter.email
+        reporter = self._reporters.get(email) if email else None
+        if reporter is None:
+            reporter = report.reporter_key
+            if email:  # an identified reporter's key depends on the email only
+                if len(self._reporters) >= self.url_cache:
+                    self._reporters.clear()
+                self._reporters[email] = reporter
         report_id = report.id
         at = report.received_at
         now = at.timestamp()
