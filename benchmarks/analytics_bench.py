@@ -161,7 +161,31 @@ def query_bench(store: DuckDBStore, now_ms: int, repeat: int) -> None:
             print(f"{name:38s} {med:10.1f} {p95:10.1f}")
 
 
+def _writer_main(socket_path: str, duck_path: str) -> None:
+    """A writer process as ``bastion serve`` runs it: socket server, request log, DuckDB."""
+    import signal
+    import threading
+
+    from bastion.service.analytics_writer import LogWriterServer
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    log = RequestLog(DuckDBStore(duck_path), zones=lambda: ["shop.example"], queue_size=10**6)
+    log.start()
+    server = LogWriterServer(socket_path, log)
+    server.bind()
+    server.serve_in_background()
+    stop.wait()
+    server.close(drain_s=30)
+
+
 def overhead_bench(path: Path, rounds: int, per_round: int) -> None:
+    """Per-request scoring time with no log, the in-process log (writer thread) and the
+    shipper to a writer process, in alternating rounds."""
+    import multiprocessing
+
+    from bastion.service.analytics_shipper import LogShipper
+
     scorer = load_scorer()
     scoring = ScoringService(scorer, compile_rules(DEFAULT_RULE_SPECS))
     reqs = [
@@ -176,34 +200,50 @@ def overhead_bench(path: Path, rounds: int, per_round: int) -> None:
         HttpRequest("GET", f"/s?q=1'+or+1=1--+{i}", (("Host", "shop.example"),))
         for i in range(len(reqs[::50]))
     ]
-    store = DuckDBStore(str(path))
-    log = RequestLog(store, zones=lambda: ["shop.example"], queue_size=10**6)
-    log.start()
-    off: list[float] = []
-    on: list[float] = []
+    thread_log = RequestLog(
+        DuckDBStore(str(path)), zones=lambda: ["shop.example"], queue_size=10**6
+    )
+    thread_log.start()
+    socket_path = str(path.with_suffix(".sock"))
+    writer = multiprocessing.get_context("spawn").Process(
+        target=_writer_main, args=(socket_path, str(path.with_suffix(".proc.duckdb")))
+    )
+    writer.start()
+    while not Path(socket_path).exists():
+        time.sleep(0.05)
+    shipper = LogShipper(socket_path, queue_size=10**6)
+    shipper.start()
+    observers: dict[str, RequestLog | LogShipper | None] = {
+        "off": None, "thread": thread_log, "process": shipper
+    }  # fmt: skip
+    times: dict[str, list[float]] = {mode: [] for mode in observers}
     for r in reqs[:2000]:  # warm-up (caches, JIT-free paths)
         scoring.judge([r])
-    for rnd in range(rounds * 2):
-        logging_on = rnd % 2 == 1
-        if logging_on:
-            scoring.add_observer(log)
-        t = time.perf_counter()
-        for r in reqs:
-            scoring.judge([r])
-        per_req = (time.perf_counter() - t) / len(reqs) * 1e6
-        if logging_on:
-            scoring.remove_observer(log)
-            on.append(per_req)
-        else:
-            off.append(per_req)
-    log.close()
-    m_off, m_on = statistics.median(off), statistics.median(on)
+    for _ in range(rounds):
+        for mode, observer in observers.items():
+            if observer is not None:
+                scoring.add_observer(observer)
+            t = time.perf_counter()
+            for r in reqs:
+                scoring.judge([r])
+            times[mode].append((time.perf_counter() - t) / len(reqs) * 1e6)
+            if observer is not None:
+                scoring.remove_observer(observer)
+    thread_log.close()
+    shipper.close()
+    writer.terminate()
+    writer.join(60)
+    base = statistics.median(times["off"])
     print(f"\nscoring latency per request (median of {rounds} rounds of {per_round}):")
-    print(f"  without request log: {m_off:.2f} us   rounds: {[round(x, 2) for x in off]}")
-    print(f"  with request log   : {m_on:.2f} us   rounds: {[round(x, 2) for x in on]}")
+    for mode, runs in times.items():
+        m = statistics.median(runs)
+        print(
+            f"  log {mode:8s}: {m:6.2f} us  ({100 * (m / base - 1):+.1f}%)  "
+            f"rounds: {[round(x, 2) for x in runs]}"
+        )
     print(
-        f"  overhead: {100 * (m_on / m_off - 1):+.1f}%   written {log.written:,}, "
-        f"dropped {log.dropped:,}"
+        f"  thread: written {thread_log.written:,}, dropped {thread_log.dropped:,}; "
+        f"process: shipped {shipper.shipped:,}, dropped {shipper.dropped:,}"
     )
 
 

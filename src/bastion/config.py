@@ -39,8 +39,10 @@ class RuleConfig(BaseModel):
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
     expression: str = Field(min_length=1)
-    action: Literal["block", "log", "challenge", "skip"]
+    action: Literal["block", "log", "challenge", "skip", "exclude"]
     description: str = ""
+    #: ``exclude`` rules: the parameter left out of scoring (``q`` or ``cookie:NAME``).
+    param: str = Field("", max_length=256)
 
 
 class Settings(BaseSettings):

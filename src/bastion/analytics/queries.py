@@ -394,3 +394,24 @@ def recent(zone: str, since_ms: int, until_ms: int, limit: int) -> Query:
         {"zone": zone, "since": since_ms, "until": until_ms},
         {"zone": "str", "since": "int", "until": "int"},
     )
+
+
+def by_ids(zone: str, record_ids: Sequence[str]) -> Query:
+    """Full rows (every column) of ``zone`` with these ids (a replay's input)."""
+    from bastion.analytics.record import COLUMN_NAMES, record_id_time
+
+    ids = list(dict.fromkeys(record_ids))
+    if not ids:
+        raise ValueError("no request ids")
+    times = [record_id_time(i) for i in ids]
+    params: dict[str, Any] = {"zone": zone, "lo": min(times), "hi": max(times)}
+    types: dict[str, ParamType] = {"zone": "str", "lo": "int", "hi": "int"}
+    names = []
+    for n, record_id in enumerate(ids):
+        params[f"i{n}"], types[f"i{n}"] = record_id, "str"
+        names.append(f":i{n}")
+    sql = (
+        f"SELECT {', '.join(COLUMN_NAMES)} FROM requests WHERE zone = :zone "  # noqa: S608
+        f"AND ts_ms >= :lo AND ts_ms <= :hi AND id IN ({', '.join(names)})"
+    )
+    return Query(sql, params, types)

@@ -16,6 +16,7 @@ from http import HTTPStatus
 
 from bastion.analytics.record import JudgedBatch
 from bastion.rules import DEFAULT_RULE_SPECS, Decision, RuleContext, RuleSet, compile_rules
+from bastion.waf.exclusion import without_params
 from bastion.waf.request import HttpRequest
 from bastion.waf.result import WafResult
 from bastion.waf.scorer import Scorer, load_scorer
@@ -109,8 +110,10 @@ class Guard:
     ) -> Verdict:
         """Score the request (``body`` is at most the prefix to score) and decide."""
         request = HttpRequest(method, uri, tuple(headers), body)
+        rules = self.rules
+        params = rules.excluded_params(method, host, path) if rules.has_exclusions else ()
         try:
-            result = self.scorer.score(request)
+            result = self.scorer.score(without_params(request, params) if params else request)
         except Exception:
             # Fail open: a scorer fault must not take the site down; it is logged loudly.
             logger.exception("bastion: scoring failed; the request is treated as unscored")
@@ -118,7 +121,7 @@ class Guard:
         if body_truncated and not result.truncated:
             result = dataclasses.replace(result, truncated=True)
         ctx = RuleContext.from_result(result, method=method, host=host, path=path)
-        verdict = Verdict(result, self.rules.evaluate(ctx), body_truncated)
+        verdict = Verdict(result, rules.evaluate(ctx), body_truncated)
         if verdict.decision.action == "block" or verdict.decision.logged:
             _log(verdict, ctx, client)
         if self.observer is not None:

@@ -39,6 +39,11 @@ class RuleContext:
             path,
         )
 
+    @classmethod
+    def before_scoring(cls, *, method: str, host: str, path: str) -> RuleContext:
+        """The context ``exclude`` rules see: the request's attributes, no scores yet."""
+        return cls(100, 100, 100, 100, "unscored", method.upper(), _hostname(host), path)
+
 
 def _hostname(host: str) -> str:
     host = host.strip().lower()

@@ -12,7 +12,7 @@ from bastion.rules.compiler import Predicate, compile_node
 from bastion.rules.context import Decision, DecisionAction, RuleContext
 from bastion.rules.errors import RuleError
 from bastion.rules.parser import parse_expression
-from bastion.rules.syntax import Expr
+from bastion.rules.syntax import Expr, fields_of
 
 #: Rule ids: a letter or digit, then letters, digits and ``_ . : -`` (they appear in logs
 #: and response headers).
@@ -27,6 +27,15 @@ class Action(StrEnum):
     LOG = "log"
     CHALLENGE = "challenge"
     SKIP = "skip"
+    #: Leave one parameter out of scoring for the requests the expression matches (a
+    #: narrowly scoped false-positive exception); decides nothing by itself.
+    EXCLUDE = "exclude"
+
+
+#: Longest parameter name an ``exclude`` rule names.
+MAX_PARAM_CHARS = 256
+#: Fields an ``exclude`` rule may read: it runs before scoring, so no ``waf.*`` field.
+PRE_SCORE_FIELDS = frozenset({"method", "host", "path"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,9 @@ class RuleSpec:
     expression: str
     action: Action | str
     description: str = ""
+    #: For ``exclude`` rules only: the parameter left out of scoring (``q`` for a query,
+    #: form or top-level JSON parameter, ``cookie:NAME`` for a cookie).
+    param: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class CompiledRule:
     description: str
     node: Expr = field(repr=False)
     predicate: Predicate = field(repr=False, compare=False)
+    param: str = ""
 
     def matches(self, ctx: RuleContext) -> bool:
         return self.predicate(ctx)
@@ -70,7 +83,7 @@ class RuleSet:
     the request). When no such rule matches, the request is allowed.
     """
 
-    __slots__ = ("_plan", "rules")
+    __slots__ = ("_exclusions", "_plan", "rules")
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self.rules: tuple[CompiledRule, ...] = tuple(rules)
@@ -82,7 +95,23 @@ class RuleSet:
                 None if r.action is Action.LOG else Decision(_TERMINAL[r.action], r.id),
             )
             for r in self.rules
+            if r.action is not Action.EXCLUDE
         )
+        self._exclusions: tuple[tuple[Predicate, str], ...] = tuple(
+            (r.predicate, r.param) for r in self.rules if r.action is Action.EXCLUDE
+        )
+
+    @property
+    def has_exclusions(self) -> bool:
+        """Whether any ``exclude`` rule is in the set."""
+        return bool(self._exclusions)
+
+    def excluded_params(self, method: str, host: str, path: str) -> tuple[str, ...]:
+        """The parameters ``exclude`` rules leave out of scoring for this request."""
+        if not self._exclusions:
+            return ()
+        ctx = RuleContext.before_scoring(method=method, host=host, path=path)
+        return tuple(dict.fromkeys(param for pred, param in self._exclusions if pred(ctx)))
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -139,12 +168,46 @@ def compile_rules(specs: Sequence[RuleSpec]) -> RuleSet:
             node = parse_expression(spec.expression)
         except RuleError as err:
             raise err.for_rule(rule_id, index) from None
+        param = _param(spec, action, node, rule_id, index)
         compiled.append(
             CompiledRule(
-                rule_id, action, spec.expression, spec.description, node, compile_node(node)
+                rule_id,
+                action,
+                spec.expression,
+                spec.description,
+                node,
+                compile_node(node),
+                param,
             )
         )
     return RuleSet(compiled)
+
+
+def _param(spec: RuleSpec, action: Action, node: Expr, rule_id: str, index: int) -> str:
+    """The checked parameter of an ``exclude`` rule (``""`` for other actions)."""
+    param = spec.param if isinstance(spec.param, str) else ""
+    if action is not Action.EXCLUDE:
+        if param:
+            raise RuleError("only 'exclude' rules take a 'param'", rule_id=rule_id, index=index)
+        return ""
+    name = param.removeprefix("cookie:")
+    if not name or len(param) > MAX_PARAM_CHARS or not name.isprintable():
+        raise RuleError(
+            f"an 'exclude' rule needs a 'param' of 1-{MAX_PARAM_CHARS} printable characters "
+            "(a parameter name, or cookie:NAME)",
+            rule_id=rule_id,
+            index=index,
+            expected="a parameter name",
+        )
+    used = sorted({f.name for f in fields_of(node)} - PRE_SCORE_FIELDS)
+    if used:
+        raise RuleError(
+            f"an 'exclude' rule runs before scoring and cannot read {', '.join(used)}; "
+            "it may test method, host and path",
+            rule_id=rule_id,
+            index=index,
+        )
+    return param
 
 
 def _action(value: Action | str, rule_id: str, index: int) -> Action:

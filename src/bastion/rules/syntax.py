@@ -6,6 +6,7 @@ tree can be compared with a generated or re-parsed one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -114,3 +115,19 @@ class Const:
 
 
 Expr: TypeAlias = Compare | InSet | Not | And | Or | Const
+
+
+def fields_of(node: Expr) -> Iterator[Field]:
+    """Every field an expression reads."""
+    if isinstance(node, Compare):
+        for side in (node.left, node.right):
+            if isinstance(side, Field):
+                yield side
+    elif isinstance(node, InSet):
+        if isinstance(node.operand, Field):
+            yield node.operand
+    elif isinstance(node, Not):
+        yield from fields_of(node.operand)
+    elif isinstance(node, And | Or):
+        for item in node.items:
+            yield from fields_of(item)

@@ -21,11 +21,10 @@ worker's scoring service and runs the rules reloader.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from bastion.analytics import CLASSES, CaptureOptions, Sampler
 from bastion.analytics import queries as q
 from bastion.analytics.record import ACTIONS, COLUMN_NAMES
+from bastion.analytics.replay import REPLAY_MAX, Replay, logged_request, proposed_rule, replay
 from bastion.auth import InvalidZoneError, Permission, Principal, normalize_zone
 from bastion.config import Settings
 from bastion.rules import DEFAULT_RULE_SPECS, RuleContext, RuleError, RuleSet, RuleSpec
@@ -60,7 +60,8 @@ from bastion.store.analytics import (
 from bastion.store.db import Database
 from bastion.store.models import Zone as ZoneRow
 from bastion.store.rules_store import RuleStore, StoredRuleSet
-from bastion.waf.request import HttpRequest
+from bastion.waf.exclusion import param_of_location, proposal_location
+from bastion.waf.result import WafResult
 
 log = logging.getLogger("bastion.analytics")
 
@@ -162,10 +163,7 @@ def build_context(app_state: Any) -> AnalyticsContext:
 
 def config_rules(settings: Settings) -> tuple[RuleSet, str]:
     """The config file's rules (or the defaults) and which of the two they are."""
-    if settings.rules is None:
-        return _compile(DEFAULT_RULE_SPECS), "default"
-    specs = [RuleSpec(r.id, r.expression, r.action, r.description) for r in settings.rules]
-    return _compile(specs), "config"
+    return _compile(_live_specs(settings)), "default" if settings.rules is None else "config"
 
 
 def reload_rules(ctx: AnalyticsContext) -> bool:
@@ -803,6 +801,96 @@ async def one_request(
     return json_response(item)
 
 
+class ExclusionIn(BaseModel):
+    """Which logged traffic to replay a proposed exclusion over (default: the last 7 days)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: str | None = Field(None, max_length=40)
+    until: str | None = Field(None, max_length=40)
+    limit: int = Field(10_000, ge=1, le=100_000)
+    examples: int = Field(10, ge=0, le=100)
+
+
+@router.post(
+    "/v1/analytics/zones/{zone}/requests/{request_id}/exclusion",
+    summary="Propose a narrow exception for a false positive, with a replay of its effect",
+)
+async def propose_exclusion(
+    request: Request,
+    zone: ZoneParam,
+    request_id: Annotated[str, Path(min_length=1, max_length=64)],
+    principal: Caller,
+    body: Annotated[ExclusionIn | None, Body()] = None,
+) -> Response:
+    """From the explanation of a logged request marked as a false positive: an ``exclude``
+    rule for the parameter that drove its score, on its host and path; and what the live
+    rules plus that rule would have done to the zone's logged traffic (a dry run whose
+    ``exclusions`` part lists the requests it would have let through)."""
+    _admit(principal, RULES_READ)
+    name = _zone_for(principal, READ, zone)
+    body = body or ExclusionIn.model_validate({})
+    start, end = _range(body.since or str(int(time.time() * 1000) - 7 * q.DAY_MS), body.until)
+    store = _store(request)
+    try:
+        query = q.one(name, request_id)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    (found,) = await _fetch(store, query)
+    if not found:
+        raise HTTPException(404, f"no logged request {request_id} in zone {_zone_json(name)}")
+    full = dict(zip(COLUMN_NAMES, found[0], strict=True))
+    ctx = _context_of(request.app.state)
+    explanation = orjson.loads(full["explanation"]) if full["explanation"] else None
+    if explanation is None:
+        headers = orjson.loads(full["headers"]) if full["headers"] else []
+        explanation = await run_in_threadpool(_explain_now, ctx.scoring, full, headers)
+    if not explanation:
+        raise HTTPException(409, "this request has no explanation (its model is no longer active)")
+    location = proposal_location(explanation)
+    param = param_of_location(location) if location else None
+    if param is None:
+        raise HTTPException(
+            422,
+            f"the score came from {location or 'an unknown place'}, which a parameter "
+            "exclusion cannot narrow (the path, a header or a raw body): write a 'skip' "
+            "rule for this host and path instead",
+        )
+    rule = proposed_rule(request_id, full["host"], full["path"], param)
+    live = await run_in_threadpool(ctx.rules.current)
+    current = (
+        [_spec(r) for r in live.rules] if live is not None else list(_live_specs(ctx.settings))
+    )
+    try:
+        candidate = _compile([_spec(rule), *current])
+    except RuleError as exc:
+        raise HTTPException(422, _error_json(exc)["message"]) from None
+
+    def read() -> list[tuple[Any, ...]]:
+        w = _window(store, name, start, end)
+        tail = int(store.fetch(q.raw_tail_count(w))[0][0])
+        first = q.newest_start(w, body.limit, tail, store.fetch(q.minute_counts(w)))
+        return store.fetch(q.recent(name, max(start, first), end, body.limit))
+
+    rows = await _in_session(store, read)
+    replayed = await _replay(store, name, ctx.scoring, candidate, rows, body.examples)
+    overrides = replayed.rescored if replayed is not None else None
+    result = await run_in_threadpool(evaluate_rows, candidate, rows, body.examples, overrides)
+    if replayed is not None:
+        result["exclusions"] = replayed.summary(ctx.scoring.version)
+    return json_response(
+        {"rule": rule, "location": location, "zone": _zone_json(name), "since": start}
+        | {"until": end, "dry_run": result}
+    )
+
+
+def _live_specs(settings: Settings) -> Sequence[RuleSpec]:
+    """The rules in force when none were published: the config file's, or the defaults."""
+    if settings.rules is None:
+        return DEFAULT_RULE_SPECS
+    return [RuleSpec(r.id, r.expression, r.action, r.description, r.param) for r in settings.rules]
+
+
 def _explain_now(
     scoring: ScoringService, full: dict[str, Any], headers: list[list[str]]
 ) -> dict[str, Any] | None:
@@ -813,13 +901,7 @@ def _explain_now(
     scorer = scoring.scorer
     if scorer.version != full["model_version"]:
         return None
-    uri = full["path"] + (f"?{full['query']}" if full["query"] else "")
-    logged = HttpRequest(
-        full["method"],
-        uri,
-        tuple((str(k), str(v)) for k, v in headers),
-        base64.b64decode(full["body_b64"]),
-    )
+    logged = logged_request(full)
     result = scorer.score_batch([logged], explain=True)[0]
     if result.explanations is None:
         return None
@@ -838,6 +920,8 @@ class RuleIn(BaseModel):
     expression: str = Field(min_length=1, max_length=10_000)
     action: str = Field(min_length=1, max_length=32)
     description: str = Field("", max_length=1000)
+    #: ``exclude`` rules only: the parameter left out of scoring (``q``, ``cookie:NAME``).
+    param: str = Field("", max_length=256)
 
 
 class RulesIn(BaseModel):
@@ -863,7 +947,21 @@ class DryRunIn(BaseModel):
 
 
 def _spec(rule: dict[str, Any]) -> RuleSpec:
-    return RuleSpec(rule["id"], rule["expression"], rule["action"], rule.get("description", ""))
+    return RuleSpec(
+        rule["id"],
+        rule["expression"],
+        rule["action"],
+        rule.get("description", ""),
+        rule.get("param", ""),
+    )
+
+
+def rule_dict(rule: BaseModel) -> dict[str, Any]:
+    """A rule as stored and shown (``param`` only where an ``exclude`` rule has one)."""
+    out: dict[str, Any] = rule.model_dump()
+    if not out.get("param"):
+        out.pop("param", None)
+    return out
 
 
 def _error_json(exc: RuleError) -> dict[str, Any]:
@@ -901,7 +999,7 @@ def _rules_json(stored: StoredRuleSet | None, ctx: AnalyticsContext) -> dict[str
         ]
         source = "default"
     else:
-        specs = [r.model_dump() for r in settings.rules]
+        specs = [rule_dict(r) for r in settings.rules]
         source = "config"
     return {"version": 0, "source": source, "rules": specs}
 
@@ -955,7 +1053,7 @@ async def put_rules(
         return json_response({"ok": False, "error": _error_json(exc)}, 422)
     ctx = _context_of(request.app.state)
     actor = principal.token_id if principal is not None else "anonymous"
-    rules = [r.model_dump() for r in body.rules]
+    rules = [rule_dict(r) for r in body.rules]
     version = await run_in_threadpool(ctx.rules.publish, rules, actor=actor, comment=body.comment)
     await run_in_threadpool(reload_rules, ctx)
     return json_response({"ok": True, "version": version, "rules": len(rules)})
@@ -986,22 +1084,63 @@ async def dry_run(
         return store.fetch(q.recent(name, max(start, first), end, body.limit))
 
     rows = await _in_session(store, read)
-    result = await run_in_threadpool(evaluate_rows, candidate, rows, body.examples)
+    scoring = _context_of(request.app.state).scoring
+    replayed = await _replay(store, name, scoring, candidate, rows, body.examples)
+    overrides = replayed.rescored if replayed is not None else None
+    result = await run_in_threadpool(evaluate_rows, candidate, rows, body.examples, overrides)
+    if replayed is not None:
+        result["exclusions"] = replayed.summary(scoring.version)
     return json_response(
         {"ok": True, "zone": _zone_json(name), "since": start, "until": end} | result
     )
 
 
-def evaluate_rows(rules: RuleSet, rows: Sequence[Sequence[Any]], examples: int) -> dict[str, Any]:
+async def _replay(
+    store: AnalyticsStore,
+    zone: str,
+    scoring: ScoringService,
+    candidate: RuleSet,
+    rows: Sequence[Sequence[Any]],
+    examples: int,
+) -> Replay | None:
+    """Score again, without the excluded parameters, the rows the candidate's ``exclude``
+    rules apply to (None when it has none)."""
+    if not candidate.has_exclusions:
+        return None
+    cols = q.DRY_RUN_COLUMNS
+    method, host, path, rid = (cols.index(c) for c in ("method", "host", "path", "id"))
+    ids = [r[rid] for r in rows if candidate.excluded_params(r[method], r[host], r[path])]
+    if not ids:
+        return Replay()
+    full: list[dict[str, Any]] = []
+    for start in range(0, min(len(ids), REPLAY_MAX), 500):
+        (part,) = await _fetch(store, q.by_ids(zone, ids[start : start + 500]))
+        full += [dict(zip(COLUMN_NAMES, row, strict=True)) for row in part]
+    out = await run_in_threadpool(replay, candidate, scoring.scorer, full, examples)
+    out.skipped += max(0, len(ids) - REPLAY_MAX)
+    return out
+
+
+def evaluate_rows(
+    rules: RuleSet,
+    rows: Sequence[Sequence[Any]],
+    examples: int,
+    rescored: Mapping[str, WafResult] | None = None,
+) -> dict[str, Any]:
     """Run ``rules`` over logged rows (:data:`~bastion.analytics.queries.DRY_RUN_COLUMNS`):
     counts per action, per deciding rule, decisions that differ from the logged ones, and
-    example requests."""
+    example requests. ``rescored`` replaces the logged scores of some rows (by id), as a
+    replay under ``exclude`` rules gives them."""
     actions = dict.fromkeys(ACTIONS, 0)
     by_rule: dict[str, int] = {}
     changed = 0
     samples: dict[str, list[dict[str, Any]]] = {"block": [], "challenge": [], "changed": []}
     for row in rows:
         rec = dict(zip(q.DRY_RUN_COLUMNS, row, strict=True))
+        again = rescored.get(rec["id"]) if rescored else None
+        if again is not None:
+            rec |= {"score": again.score, "sqli": again.sqli, "xss": again.xss}
+            rec |= {"rce": again.rce, "cls": again.cls}
         ctx = RuleContext(
             int(rec["score"]),
             int(rec["sqli"]),

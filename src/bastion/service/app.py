@@ -71,7 +71,7 @@ def build_rules(settings: Settings) -> RuleSet:
     """The configured rules, or the defaults (log below 40, block below 20)."""
     if settings.rules is None:
         return compile_rules(DEFAULT_RULE_SPECS)
-    specs = [RuleSpec(r.id, r.expression, r.action, r.description) for r in settings.rules]
+    specs = [RuleSpec(r.id, r.expression, r.action, r.description, r.param) for r in settings.rules]
     return compile_rules(specs)
 
 

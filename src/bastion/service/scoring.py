@@ -18,6 +18,7 @@ from bastion.analytics.record import JudgedBatch
 from bastion.modelops.routing import RoutePlan, client_of, zone_of
 from bastion.rules import Decision, RuleContext, RuleSet
 from bastion.service import metrics
+from bastion.waf.exclusion import without_params
 from bastion.waf.request import HttpRequest, RequestFormatError
 from bastion.waf.result import WafResult
 from bastion.waf.scorer import Scorer
@@ -207,14 +208,18 @@ class ScoringService:
     ) -> list[Verdict]:
         version = scorer.version
         scored, actions = self._metrics(version)
-        results = scorer.score_batch(list(requests), explain=explain)
+        rules = self.rules
+        to_score = list(requests)
+        if rules.has_exclusions:
+            to_score = [excluded(rules, r) for r in to_score]
+        results = scorer.score_batch(to_score, explain=explain)
         verdicts = []
         for request, result in zip(requests, results, strict=True):
             host = request.header("host") or ""
             ctx = RuleContext.from_result(
                 result, method=request.method, host=host, path=request.path
             )
-            decision = self.rules.evaluate(ctx)
+            decision = rules.evaluate(ctx)
             scored[result.cls].inc()
             actions[decision.action].inc()
             verdicts.append(Verdict(result, decision, version))
@@ -230,6 +235,12 @@ class ScoringService:
                 observer(batch)
             except Exception:
                 log.exception("scoring observer %r failed", observer)
+
+
+def excluded(rules: RuleSet, request: HttpRequest) -> HttpRequest:
+    """The request as scoring sees it: without the parameters ``exclude`` rules name."""
+    params = rules.excluded_params(request.method, request.header("host") or "", request.path)
+    return without_params(request, params) if params else request
 
 
 def verdict_json(verdict: Verdict, item_id: Any = None) -> dict[str, Any]:
