@@ -11,6 +11,7 @@ import numpy as np
 from bastion.scripts import features as F
 from bastion.scripts.datagen import benign, encoders, inject, malware, miners, skimmers
 from bastion.scripts.datagen.corpus import Item
+from bastion.scripts.fingerprint import pipeline_fingerprint
 from bastion.scripts.dataset import featurize_items, windows_of
 from bastion.scripts.model import HEADS, Model, ModelWeights, featurizer_fingerprint
 from bastion.scripts.source import prepare
@@ -103,7 +104,7 @@ def test_training_bags_reproduce_the_inference_forward_pass() -> None:
         b2=np.zeros(len(HEADS), np.float32),
         calib_x=[np.array([-1.0, 1.0], np.float32)] * len(HEADS),
         calib_y=[np.array([0.0, 1.0], np.float32)] * len(HEADS),
-        meta={"featurizer": featurizer_fingerprint()},
+        meta={"featurizer": featurizer_fingerprint(), "pipeline": pipeline_fingerprint()},
     )
     lib = "function f(a, b) { return a.map(function (x) { return x + b; }); }\n" * 150
     texts = [

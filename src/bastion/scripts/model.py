@@ -32,7 +32,7 @@ FloatArray = npt.NDArray[np.float32]
 
 HEADS: tuple[str, ...] = ("magecart", "cryptomining", "malware", "malicious")
 #: Version of the tree+featurizer contract; bump when either changes its output.
-FEATURIZER_VERSION = "js-feat-5"
+FEATURIZER_VERSION = "js-feat-6"
 DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "scripts-model.npz"
 #: Feature ids gathered at once (bounds the temporary memory of one forward pass).
 GATHER_CHUNK = 1 << 20
@@ -47,7 +47,8 @@ def featurizer_fingerprint() -> str:
     parts = [
         FEATURIZER_VERSION,
         repr((F.BITS, F.HALF_WINDOW, F.SEED_TOKEN, F.MAX_DECODE_DEPTH, F.STRING_SCAN_CHARS)),
-        repr((F.GROUP_KIND3, F.GROUP_UNI, F.GROUP_BI, F.GROUP_CTX, F.GROUP_EXTRA)),
+        repr((F.GROUP_KIND3, F.GROUP_UNI, F.GROUP_BI, F.GROUP_CTX, F.GROUP_EXTRA, F.GROUP_CAPS)),
+        repr(F.CAPABILITIES),
         "\n".join(KIND_NAMES),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

@@ -44,6 +44,9 @@ class TrainConfig:
     epochs: int = 6
     #: Share of feature occurrences dropped from each training bag (rescaled to keep sums).
     feature_dropout: float = 0.3
+    #: Never drop the behaviour (capability) tokens: the network then cannot learn to
+    #: ignore them in favour of a family's spelling.
+    keep_capabilities: bool = False
     batch_size: int = 64
     lr: float = 0.003
     weight_decay: float = 1e-6
@@ -81,6 +84,7 @@ class _Batch:
         items: npt.NDArray[np.int64],
         dropout: float = 0.0,
         rng: np.random.Generator | None = None,
+        keep: npt.NDArray[np.bool_] | None = None,
     ) -> None:
         halves = [np.arange(bags.item_ptr[i], bags.item_ptr[i + 1]) for i in items]
         nh = np.array([len(h) for h in halves], dtype=np.int64)
@@ -97,8 +101,13 @@ class _Batch:
         self.ids = torch.from_numpy(bags.ids[flat].astype(np.int64))
         cnt = bags.cnt[flat]
         if dropout > 0 and rng is not None:
-            keep = rng.random(len(cnt)) >= dropout
-            cnt = (cnt * keep / (1.0 - dropout)).astype(np.float32)
+            kept = rng.random(len(cnt)) >= dropout
+            if keep is None:
+                cnt = (cnt * kept / (1.0 - dropout)).astype(np.float32)
+            else:
+                always = keep[bags.ids[flat]]
+                scaled = (cnt * kept / (1.0 - dropout)).astype(np.float32)
+                cnt = np.where(always, cnt, scaled).astype(np.float32)
         self.weights = torch.from_numpy(cnt)
         self.offsets = torch.from_numpy(
             np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
@@ -194,6 +203,7 @@ def fit(
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=config.lr, total_steps=steps_total, pct_start=0.1
     )
+    keep_ids = F.capability_feature_mask() if config.keep_capabilities else None
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     ce = torch.nn.CrossEntropyLoss(reduction="none")
     step = 0
@@ -206,7 +216,7 @@ def fit(
             if step >= steps_total:
                 break
             idx = order[lo : lo + config.batch_size]
-            batch = _Batch(torch, bags, idx, config.feature_dropout, rng)
+            batch = _Batch(torch, bags, idx, config.feature_dropout, rng, keep_ids)
             logits = net(batch)
             it = torch.from_numpy(idx)
             y = y_all[it]
