@@ -11,8 +11,8 @@ import numpy as np
 from bastion.scripts import features as F
 from bastion.scripts.datagen import benign, encoders, inject, malware, miners, skimmers
 from bastion.scripts.datagen.corpus import Item
-from bastion.scripts.fingerprint import pipeline_fingerprint
 from bastion.scripts.dataset import featurize_items, windows_of
+from bastion.scripts.fingerprint import pipeline_fingerprint
 from bastion.scripts.model import HEADS, Model, ModelWeights, featurizer_fingerprint
 from bastion.scripts.source import prepare
 from bastion.scripts.train import assign_folds, calibration_knots, predict_logits
