@@ -86,7 +86,8 @@ def serve(
             grpc_process.join(settings.graceful_timeout_s)
         if writer_process is not None:
             # After the workers (and gRPC) have shipped their last logged requests.
-            writer_process.terminate()
+            if writer_process.stdin is not None:
+                writer_process.stdin.close()
             try:
                 writer_process.wait(settings.graceful_timeout_s + 10)
             except subprocess.TimeoutExpired:
@@ -106,7 +107,9 @@ def _start_log_writer(settings: Settings, run_dir: Path) -> subprocess.Popen[byt
         return None
     socket_path = run_dir / SOCKET_NAME
     command = [sys.executable, "-m", "bastion.service.analytics_writer", str(socket_path)]
-    process = subprocess.Popen(command)  # noqa: S603 - our interpreter, our module
+    # Stopped by closing its stdin (see run_log_writer): a signal to the process group must
+    # not stop it before the workers have shipped their last requests.
+    process = subprocess.Popen(command, stdin=subprocess.PIPE)  # noqa: S603 - our module
     deadline = time.monotonic() + 60
     while not socket_path.exists():
         if process.poll() is not None or time.monotonic() > deadline:

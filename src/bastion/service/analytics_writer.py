@@ -7,9 +7,9 @@ attack-class requests with the active model, writes them in batches and runs the
 and retention. The serving workers keep none of that work: on a 2-core machine the log
 costs the scoring path a queue append and a share of one serialization per interval.
 
-Stopping (SIGTERM from ``bastion serve`` once its workers have drained and shipped their
-last requests): stop accepting, read what open connections still send, write everything,
-close the store.
+Stopping (``bastion serve`` closes the writer's standard input once its workers have
+drained and shipped their last requests): stop accepting, read what open connections still
+send, write everything, close the store.
 """
 
 from __future__ import annotations
@@ -189,15 +189,18 @@ def scorer_lookup(model_path: str | Path | None) -> Callable[[str], Explainer | 
 
 
 def run_log_writer(socket_path: str) -> None:
-    """Process entry point: serve ``socket_path`` until SIGTERM (settings from the
-    environment, as the workers read them)."""
+    """Process entry point: serve ``socket_path`` until standard input ends (settings from
+    the environment, as the workers read them).
+
+    ``bastion serve`` holds the other end of the pipe and closes it once its workers have
+    shipped their last requests (or dies, which closes it too). Signals do not stop the
+    writer: SIGTERM or Ctrl-C sent to the whole process group (a terminal, ``kill -- -PGID``,
+    systemd) reach it at the same moment as the workers, which still have rows to ship.
+    """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     settings = load_settings()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    # Ctrl-C reaches the whole process group: keep writing until the workers have shipped
-    # their last requests and ``bastion serve`` sends SIGTERM.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN)
     database = Database(settings.database_url)
     # Not exclusive: the workers open the same DuckDB file to answer analytics queries.
     store = open_analytics(store_url(settings), exclusive=False)
@@ -207,10 +210,8 @@ def run_log_writer(socket_path: str) -> None:
     server.bind()
     server.serve_in_background()
     log.info("analytics writer: listening on %s", socket_path)
-    parent = os.getppid()
-    while not stop.wait(1.0):
-        if os.getppid() != parent:  # bastion serve is gone: do not outlive it
-            break
+    while os.read(0, 4096):  # until bastion serve closes the pipe (or exits)
+        pass
     server.close(drain_s=settings.graceful_timeout_s)
     log.info("analytics writer: %d requests received, stopped", server.received)
 
